@@ -1,0 +1,61 @@
+# The front door. `make` alone lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PINPIPE := .venv/bin/pinpipe
+PYTEST := .venv/bin/pytest
+SETUP_STAMP := build/stamps/.setup-done
+SETUP_INPUTS := scripts/setup.sh pyproject.toml requirements.lock requirements-localstack.lock \
+	requirements-tools.lock compose/kafka/pom.xml compose/connect/pom.xml \
+	services/s3_sink_connector/pom.xml $(shell find services/s3_sink_connector/src -type f 2>/dev/null)
+
+.PHONY: help setup up down status logs reset demo test test-unit test-integration lint format compose bench lock
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
+
+$(SETUP_STAMP): $(SETUP_INPUTS)
+	@bash scripts/setup.sh
+	@touch $@
+
+setup: ## install everything (Python envs, Java components, LocalStack); idempotent
+	@bash scripts/setup.sh
+	@touch $(SETUP_STAMP)
+
+up: $(SETUP_STAMP) ## start the whole stack as local processes and wait until healthy
+	@$(PINPIPE) up
+
+down: $(SETUP_STAMP) ## stop every process of the stack (data is kept)
+	@$(PINPIPE) down
+
+status: $(SETUP_STAMP) ## show services, health, URLs (pinpipe status --json for scripts)
+	@$(PINPIPE) status
+
+logs: $(SETUP_STAMP) ## where each service logs, and a tail of each
+	@$(PINPIPE) logs
+
+reset: $(SETUP_STAMP) ## wipe all pipeline data (keeps installs); the stack must be down
+	@$(PINPIPE) reset --yes
+
+demo: $(SETUP_STAMP) ## set up, start the stack and run the pipeline end to end
+	@$(PINPIPE) up
+	@echo "The pipeline steps (source, emulator, batch, streaming, report) are not yet part of the demo."
+
+test: $(SETUP_STAMP) ## run every test: unit, then integration against the real stack
+	@$(PYTEST) tests
+
+test-unit: $(SETUP_STAMP) ## run the fast unit tests only
+	@$(PYTEST) -m unit tests
+
+lint: $(SETUP_STAMP) ## ruff lint and format check
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+format: $(SETUP_STAMP) ## format the code
+	@.venv/bin/ruff format . && .venv/bin/ruff check --fix .
+
+compose: $(SETUP_STAMP) ## regenerate docker-compose.yml from the service definitions
+	@$(PINPIPE) compose
+
+lock: ## re-resolve the Python lock files (after changing dependencies)
+	@build/uv/bin/uv pip compile -q pyproject.toml --extra airflow --extra dev -o requirements.lock
+	@build/uv/bin/uv pip compile -q requirements-localstack.in --exclude-newer 2025-09-30 -o requirements-localstack.lock
+	@build/uv/bin/uv pip compile -q requirements-tools.in -o requirements-tools.lock

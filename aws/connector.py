@@ -1,0 +1,80 @@
+"""The S3 sink connector's configuration, and registering it with a Kafka Connect cluster."""
+
+from __future__ import annotations
+
+import time
+
+import requests
+
+from pinpipe.config import Settings
+from pinpipe.errors import ProvisionError
+
+CONNECTOR_CLASS = "io.pinpipe.connect.s3.S3SinkConnector"
+
+
+def connector_config(s: Settings) -> dict[str, str]:
+    config = {
+        "connector.class": CONNECTOR_CLASS,
+        "tasks.max": "1",
+        "topics": ",".join(s.topics.values()),
+        "key.converter": "org.apache.kafka.connect.converters.ByteArrayConverter",
+        "value.converter": "org.apache.kafka.connect.converters.ByteArrayConverter",
+        "s3.bucket.name": s.bucket,
+        "s3.region": s.region,
+        "topics.dir": "topics",
+        "flush.size": str(s.sink.flush_size),
+        "rotate.schedule.interval.ms": str(s.sink.rotate_interval_ms),
+        "filename.offset.zero.pad.width": "10",
+    }
+    if s.endpoints.s3:
+        config["store.url"] = s.endpoints.s3
+        config["s3.path.style.access.enabled"] = "true"
+    if s.credentials.source == "static":
+        config["aws.access.key.id"] = s.credentials.access_key_id
+        config["aws.secret.access.key"] = s.credentials.secret_access_key.get_secret_value()
+    return config
+
+
+def connector_state(s: Settings) -> str:
+    """RUNNING, PAUSED, FAILED, UNASSIGNED, or MISSING; a task's failure counts as FAILED."""
+    url = f"{s.endpoints.kafka_connect}/connectors/{s.connector_name}/status"
+    r = requests.get(url, timeout=5)
+    if r.status_code == 404:
+        return "MISSING"
+    r.raise_for_status()
+    status = r.json()
+    states = [status["connector"]["state"], *(t["state"] for t in status.get("tasks", []))]
+    if "FAILED" in states:
+        return "FAILED"
+    if not status.get("tasks"):
+        return "UNASSIGNED"
+    return "RUNNING" if all(st == "RUNNING" for st in states) else states[-1]
+
+
+def ensure_connector(s: Settings, timeout: float = 90.0) -> None:
+    """Create or update the connector and wait until it and its task are RUNNING."""
+    url = f"{s.endpoints.kafka_connect}/connectors/{s.connector_name}/config"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            r = requests.put(url, json=connector_config(s), timeout=30)
+            if r.ok:
+                break
+            problem = f"HTTP {r.status_code}: {r.text[:500]}"
+        except requests.RequestException as e:
+            problem = str(e)
+        if time.monotonic() > deadline:
+            raise ProvisionError(f"registering connector {s.connector_name} failed: {problem}")
+        time.sleep(1)  # the worker answers 409 while it rebalances
+    state = "MISSING"
+    while time.monotonic() < deadline:
+        state = connector_state(s)
+        if state == "RUNNING":
+            return
+        if state == "FAILED":
+            break
+        time.sleep(0.5)
+    trace = requests.get(
+        f"{s.endpoints.kafka_connect}/connectors/{s.connector_name}/status", timeout=5
+    )
+    raise ProvisionError(f"connector {s.connector_name} is {state}: {trace.text[:2000]}")

@@ -1,0 +1,141 @@
+"""Create, idempotently, every cloud resource the pipeline needs, with the same code for
+LocalStack and AWS: the lake bucket, the Kafka topics, the Kinesis streams, the IAM role API
+Gateway uses to reach Kinesis, and the REST API with its stage."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+import boto3
+from botocore.exceptions import ClientError
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from pinpipe.aws import api_gateway
+from pinpipe.config import Settings
+from pinpipe.errors import ProvisionError
+
+Step = Callable[[str], None]
+
+APIGW_ASSUME_ROLE_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "apigateway.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+def ensure_bucket(s: Settings) -> None:
+    s3 = boto3.client("s3", **s.aws_client_kwargs("s3"))
+    try:
+        s3.head_bucket(Bucket=s.bucket)
+        return
+    except ClientError:
+        pass
+    kwargs = (
+        {}
+        if s.region == "us-east-1"
+        else {"CreateBucketConfiguration": {"LocationConstraint": s.region}}
+    )
+    s3.create_bucket(Bucket=s.bucket, **kwargs)
+
+
+def ensure_topics(s: Settings) -> None:
+    admin = AdminClient({"bootstrap.servers": s.endpoints.kafka_bootstrap})
+    existing = admin.list_topics(timeout=10).topics
+    wanted = [
+        NewTopic(t, num_partitions=s.topic_partitions, replication_factor=1)
+        for t in s.topics.values()
+        if t not in existing
+    ]
+    if not wanted:
+        return
+    for topic, future in admin.create_topics(wanted).items():
+        try:
+            future.result()
+        except Exception as e:
+            if "TOPIC_ALREADY_EXISTS" not in str(e):
+                raise ProvisionError(f"creating topic {topic} failed: {e}") from e
+
+
+def ensure_streams(s: Settings, timeout: float = 60.0) -> None:
+    kinesis = boto3.client("kinesis", **s.aws_client_kwargs("kinesis"))
+    existing = set(kinesis.list_streams().get("StreamNames", []))
+    for name in s.streams.values():
+        if name not in existing:
+            kinesis.create_stream(StreamName=name, ShardCount=s.stream_shards)
+    deadline = time.monotonic() + timeout
+    for name in s.streams.values():
+        while True:
+            state = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"][
+                "StreamStatus"
+            ]
+            if state == "ACTIVE":
+                break
+            if time.monotonic() > deadline:
+                raise ProvisionError(f"Kinesis stream {name} still {state} after {timeout:.0f}s")
+            time.sleep(0.2)
+
+
+def ensure_apigateway_role(s: Settings) -> str:
+    iam = boto3.client("iam", **s.aws_client_kwargs("iam"))
+    name = f"pinpipe-{s.uid}-apigateway-kinesis"
+    try:
+        return str(iam.get_role(RoleName=name)["Role"]["Arn"])
+    except ClientError:
+        pass
+    role = iam.create_role(
+        RoleName=name, AssumeRolePolicyDocument=json.dumps(APIGW_ASSUME_ROLE_POLICY)
+    )
+    iam.put_role_policy(
+        RoleName=name,
+        PolicyName="kinesis-put",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": [
+                            "kinesis:PutRecord",
+                            "kinesis:PutRecords",
+                            "kinesis:ListStreams",
+                            "kinesis:DescribeStream",
+                            "kinesis:CreateStream",
+                            "kinesis:DeleteStream",
+                        ],
+                        "Resource": "*",
+                    }
+                ],
+            }
+        ),
+    )
+    return str(role["Role"]["Arn"])
+
+
+def provision(s: Settings, step: Step = lambda _: None) -> str:
+    """Apply everything; returns the API's invoke URL (stage included)."""
+    step("bucket")
+    ensure_bucket(s)
+    step("topics")
+    ensure_topics(s)
+    step("streams")
+    ensure_streams(s)
+    step("api")
+    role_arn = ensure_apigateway_role(s)
+    api_id = api_gateway.deploy_api(s, role_arn, backend_host=s.endpoints.rest_proxy)
+    return api_gateway.invoke_url(s, api_id)
+
+
+def api_url(s: Settings) -> str | None:
+    """The invoke URL of the deployed API, or None if it is not deployed."""
+    try:
+        api_id = api_gateway.find_api_id(s)
+    except Exception:
+        return None
+    return api_gateway.invoke_url(s, api_id) if api_id else None

@@ -1,0 +1,229 @@
+"""The ``pinpipe`` command line: the sandbox's front door."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pinpipe.config import Settings, settings
+from pinpipe.errors import PinpipeError
+
+app = typer.Typer(
+    help="pinpipe: run a Pinterest-style data pipeline locally, then on AWS by switching profile.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+service_app = typer.Typer(help="Run or check one service of the stack (used by both run modes).")
+app.add_typer(service_app, name="service")
+console = Console()
+err = Console(stderr=True)
+
+
+def _cfg() -> Settings:
+    return settings()
+
+
+def _status_rows(s: Settings) -> list[dict[str, object]]:
+    from pinpipe.sandbox import runner
+
+    return [
+        {
+            "service": st.name,
+            "description": st.description,
+            "running": st.running,
+            "healthy": st.health.ok,
+            "detail": st.health.detail,
+            "pid": st.pid,
+            "url": st.url,
+            "log": str(st.log),
+        }
+        for st in runner.status(s)
+    ]
+
+
+def _print_status(s: Settings, api_url: str | None) -> None:
+    table = Table(title=f"pinpipe sandbox (profile {s.profile}, uid {s.uid})")
+    for col in ("service", "state", "url"):
+        table.add_column(col)
+    for row in _status_rows(s):
+        state = (
+            "[green]healthy[/]"
+            if row["healthy"]
+            else f"[yellow]starting[/] {row['detail']}"
+            if row["running"]
+            else "[red]stopped[/]"
+        )
+        table.add_row(str(row["service"]), state, str(row["url"]))
+    console.print(table)
+    console.print(f"API gateway: {api_url or '(not deployed)'}")
+    console.print(
+        f"Airflow UI:  {s.endpoints.airflow}  login {s.airflow.username} / "
+        f"{s.airflow.password.get_secret_value()}"
+    )
+
+
+@app.command()
+def up() -> None:
+    """Start the whole stack as local processes, provision it, and wait until it is healthy."""
+    from pinpipe.sandbox import runner, stack
+
+    s = _cfg()
+    with console.status("starting the stack") as spinner:
+        result = stack.up(s, progress=lambda msg: spinner.update(msg))
+    console.print(f"[green]stack is up[/] in {result.seconds:.1f}s")
+    _print_status(s, result.api_url)
+    console.print(f"Total memory (RSS) of the stack: {runner.stack_rss_bytes(s) / 2**20:.0f} MiB")
+
+
+@app.command()
+def down() -> None:
+    """Stop every process of the stack (the lake is saved first; data is kept)."""
+    from pinpipe.sandbox import stack
+
+    s = _cfg()
+    with console.status("stopping the stack") as spinner:
+        stopped = stack.down(s, progress=lambda msg: spinner.update(msg))
+    console.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """Show each service, its health and URL, and the API gateway's invoke URL."""
+    from pinpipe.aws.provision import api_url
+    from pinpipe.sandbox import runner
+
+    s = _cfg()
+    url = api_url(s) if runner.running_pid(s, "localstack") else None
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "profile": s.profile,
+                    "uid": s.uid,
+                    "api_url": url,
+                    "airflow_url": s.endpoints.airflow,
+                    "bucket": s.bucket,
+                    "topics": s.topics,
+                    "streams": s.streams,
+                    "services": _status_rows(s),
+                },
+                indent=2,
+            )
+        )
+    else:
+        _print_status(s, url)
+
+
+@app.command()
+def logs(
+    service: Annotated[str | None, typer.Argument(help="one service; all when omitted")] = None,
+    lines: Annotated[int, typer.Option("-n", "--lines", help="lines of tail per log")] = 20,
+) -> None:
+    """Show where each service logs, and the tail of each log."""
+    from pinpipe.sandbox import runner
+    from pinpipe.sandbox.services import all_services, service_named
+
+    s = _cfg()
+    services = [service_named(service)] if service else all_services()
+    for sv in services:
+        console.rule(f"{sv.name}: {runner.log_file(s, sv.name)}")
+        console.print(runner.log_tail(s, sv.name, lines), markup=False, highlight=False)
+
+
+@app.command()
+def reset(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask")] = False,
+) -> None:
+    """Wipe all pipeline data (topics, lake, tables, checkpoints, source DB); keep installs."""
+    from pinpipe.sandbox import runner
+    from pinpipe.sandbox.services import all_services
+
+    s = _cfg()
+    if any(runner.running_pid(s, sv.name) for sv in all_services()):
+        raise PinpipeError("the stack is running: run `make down` first")
+    if not yes and not typer.confirm(f"Delete everything under {s.state_dir}?"):
+        raise typer.Exit(1)
+    if s.state_dir.exists():
+        shutil.rmtree(s.state_dir)
+    console.print(f"wiped {s.state_dir}")
+
+
+@app.command("provision")
+def provision_cmd() -> None:
+    """Create the bucket, topics, streams and REST API for the current profile (idempotent)."""
+    from pinpipe.aws import provision
+    from pinpipe.sandbox import lake_snapshot
+
+    s = _cfg()
+    url = provision.provision(s, step=lambda name: console.print(f"provisioning {name}"))
+    if s.profile == "local":
+        console.print(f"restored {lake_snapshot.restore(s)} lake objects")
+    console.print(f"API invoke URL: {url}")
+
+
+@app.command("connector")
+def connector_cmd() -> None:
+    """Create or update the S3 sink connector and wait until it is RUNNING."""
+    from pinpipe.aws import connector
+
+    s = _cfg()
+    connector.ensure_connector(s)
+    console.print(f"connector {s.connector_name} is RUNNING")
+
+
+@app.command()
+def compose(
+    check: Annotated[bool, typer.Option(help="fail if docker-compose.yml is out of date")] = False,
+) -> None:
+    """Write docker-compose.yml from the same service definitions native mode uses."""
+    from pinpipe.sandbox.compose import COMPOSE_FILE, render
+
+    text = render()
+    if check:
+        if not COMPOSE_FILE.exists() or COMPOSE_FILE.read_text() != text:
+            raise PinpipeError(f"{COMPOSE_FILE.name} is out of date: run `pinpipe compose`")
+        console.print(f"{COMPOSE_FILE.name} is up to date")
+        return
+    COMPOSE_FILE.write_text(text)
+    console.print(f"wrote {COMPOSE_FILE}")
+
+
+@service_app.command("run")
+def service_run(name: str) -> None:
+    """Prepare one service and replace this process with it (foreground)."""
+    from pinpipe.sandbox.services import service_named
+
+    s = _cfg()
+    sv = service_named(name)
+    if sv.prepare:
+        sv.prepare(s)
+    launch = sv.launch(s)
+    sys.stdout.flush()
+    os.execvpe(launch.argv[0], launch.argv, {**os.environ, **launch.env})
+
+
+@service_app.command("health")
+def service_health(name: str) -> None:
+    """Exit 0 if the service is healthy, 1 otherwise (used as a container health check)."""
+    from pinpipe.sandbox.services import service_named
+
+    result = service_named(name).health(_cfg())
+    if not result.ok:
+        err.print(result.detail)
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    try:
+        app()
+    except PinpipeError as e:
+        err.print(f"[red]error:[/] {e}", highlight=False)
+        sys.exit(2)

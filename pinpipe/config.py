@@ -1,0 +1,226 @@
+"""All configuration in one validated, immutable object.
+
+Precedence, highest first: environment variables (``PINPIPE_<KEY>``, nested keys joined with
+``__``, e.g. ``PINPIPE_PORTS__KAFKA=19092``), the git-ignored ``pinpipe.toml`` at the project
+root, the profile file ``aws/profiles/<profile>.toml``, then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from pinpipe.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROFILES_DIR = PROJECT_ROOT / "aws" / "profiles"
+USER_CONFIG_FILE = PROJECT_ROOT / "pinpipe.toml"
+ENV_PREFIX = "PINPIPE_"
+
+Port = int
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Ports(_Frozen):
+    """Every port the local stack binds, all on 127.0.0.1."""
+
+    kafka: Port = Field(9092, ge=1, le=65535)
+    kafka_controller: Port = Field(9093, ge=1, le=65535)
+    rest_proxy: Port = Field(8082, ge=1, le=65535)
+    connect: Port = Field(8083, ge=1, le=65535)
+    localstack: Port = Field(4566, ge=1, le=65535)
+    airflow: Port = Field(8080, ge=1, le=65535)
+
+
+class Endpoints(_Frozen):
+    """Where each service is reached; empty strings mean the AWS SDK default."""
+
+    s3: str = ""
+    kinesis: str = ""
+    apigateway: str = ""
+    iam: str = ""
+    sts: str = ""
+    kafka_bootstrap: str = ""
+    kafka_connect: str = ""
+    rest_proxy: str = ""
+    airflow: str = ""
+
+
+class Credentials(_Frozen):
+    source: Literal["static", "default-chain"] = "default-chain"
+    access_key_id: str = ""
+    secret_access_key: SecretStr = SecretStr("")
+
+
+class Airflow(_Frozen):
+    username: str = "admin"
+    password: SecretStr = SecretStr("admin")
+
+
+class Sink(_Frozen):
+    """How the S3 sink batches records into objects."""
+
+    flush_size: int = Field(1000, ge=1)
+    rotate_interval_ms: int = Field(5000, ge=100)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", frozen=True, extra="forbid"
+    )
+
+    profile: Literal["local", "aws"] = "local"
+    uid: str = Field(
+        "0a1b2c3d4e5f", description="Pipeline user id; every resource name derives from it."
+    )
+    region: str = "us-east-1"
+    bind_host: str = "127.0.0.1"
+    topic_partitions: int = Field(1, ge=1)
+    stream_shards: int = Field(2, ge=1)
+    api_stage: str = "dev"
+    state_dir: Path = PROJECT_ROOT / "state"
+    build_dir: Path = PROJECT_ROOT / "build"
+    ports: Ports = Ports()
+    endpoints: Endpoints = Endpoints()
+    credentials: Credentials = Credentials()
+    airflow: Airflow = Airflow()
+    sink: Sink = Sink()
+    start_timeout_s: float = Field(180.0, gt=0)
+
+    @field_validator("uid")
+    @classmethod
+    def _uid_is_a_name(cls, v: str) -> str:
+        if not v or not all(c.isalnum() or c == "-" for c in v) or v != v.lower():
+            raise ValueError("must be lower-case letters, digits or '-'")
+        return v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over values read from files (passed in as init arguments).
+        return (env_settings, init_settings)
+
+    # Names derived from the uid: the same in LocalStack and in AWS.
+    @property
+    def bucket(self) -> str:
+        return f"user-{self.uid}-bucket"
+
+    @property
+    def topics(self) -> dict[str, str]:
+        return {t: f"{self.uid}.{t}" for t in TABLES}
+
+    @property
+    def streams(self) -> dict[str, str]:
+        return {t: f"streaming-{self.uid}-{t}" for t in TABLES}
+
+    @property
+    def api_name(self) -> str:
+        return f"pinpipe-{self.uid}"
+
+    @property
+    def connector_name(self) -> str:
+        return f"pinpipe-{self.uid}-s3-sink"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    def aws_client_kwargs(self, service: str) -> dict[str, Any]:
+        """Keyword arguments for ``boto3.client(service, ...)`` under this profile."""
+        kwargs: dict[str, Any] = {"region_name": self.region}
+        endpoint = getattr(self.endpoints, service, "")
+        if endpoint:
+            kwargs["endpoint_url"] = endpoint
+        if self.credentials.source == "static":
+            kwargs["aws_access_key_id"] = self.credentials.access_key_id
+            kwargs["aws_secret_access_key"] = self.credentials.secret_access_key.get_secret_value()
+        return kwargs
+
+
+TABLES = ("pin", "geo", "user")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from e
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _fill_placeholders(values: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """Expand ``{ports.kafka}``-style references in profile values."""
+    context = {"ports": settings.ports, "uid": settings.uid, "region": settings.region}
+    return {
+        k: _fill_placeholders(v, settings)
+        if isinstance(v, dict)
+        else v.format(**context)
+        if isinstance(v, str)
+        else v
+        for k, v in values.items()
+    }
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    return ENV_PREFIX + "__".join(str(p).upper() for p in loc)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read and validate the configuration; errors name the key and where to set it."""
+    user = _read_toml(USER_CONFIG_FILE)
+    profile = (
+        os.environ.get(ENV_PREFIX + "PROFILE")
+        or overrides.get("profile")
+        or user.get("profile", "local")
+    )
+    profile_file = PROFILES_DIR / f"{profile}.toml"
+    if not profile_file.exists():
+        known = ", ".join(sorted(p.stem for p in PROFILES_DIR.glob("*.toml")))
+        raise ConfigError(
+            f"profile: no profile named {profile!r} (known: {known}); "
+            f"set {ENV_PREFIX}PROFILE or 'profile' in {USER_CONFIG_FILE.name}"
+        )
+    values = _merge(_merge(_read_toml(profile_file), user), overrides)
+    values["profile"] = profile
+    try:
+        first = Settings(**{k: v for k, v in values.items() if k != "endpoints"})
+        values["endpoints"] = _fill_placeholders(values.get("endpoints", {}), first)
+        return Settings(**values)
+    except ValidationError as e:
+        problems = [
+            f"  {'.'.join(map(str, err['loc']))} (env {_env_name(err['loc'])}): {err['msg']}"
+            for err in e.errors()
+        ]
+        raise ConfigError("invalid configuration:\n" + "\n".join(problems)) from e
+    except (KeyError, AttributeError) as e:
+        raise ConfigError(f"{profile_file}: unknown placeholder {e}") from e
+
+
+@cache
+def settings() -> Settings:
+    """The process-wide settings, loaded once."""
+    return load_settings()

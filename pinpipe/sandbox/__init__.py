@@ -1,0 +1,1 @@
+"""The local stack: service definitions, the native process runner and the compose generator."""

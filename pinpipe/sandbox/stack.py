@@ -1,0 +1,95 @@
+"""The whole local stack: up in dependency order with provisioning in between, and down."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pinpipe.aws import connector, provision
+from pinpipe.config import Settings
+from pinpipe.errors import PinpipeError, SandboxError
+from pinpipe.sandbox import lake_snapshot, runner
+from pinpipe.sandbox.services import Service, all_services
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class UpResult:
+    api_url: str
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _start_and_wait(
+    s: Settings, services: list[Service], progress: Progress, timings: dict[str, float]
+) -> None:
+    """Start every service of a wave, then wait for each to be healthy."""
+    t0 = time.monotonic()
+    for service in services:
+        progress(f"starting {service.name}")
+        runner.start(s, service)
+    for service in services:
+        progress(f"waiting for {service.name}")
+        runner.wait_healthy(s, service, timeout=s.start_timeout_s)
+        timings[service.name] = round(time.monotonic() - t0, 1)
+
+
+def _waves(services: list[Service]) -> list[list[Service]]:
+    """Group services so each wave depends only on earlier waves."""
+    done: set[str] = set()
+    waves: list[list[Service]] = []
+    pending = list(services)
+    while pending:
+        wave = [sv for sv in pending if set(sv.depends_on) <= done]
+        if not wave:
+            raise SandboxError(f"dependency cycle among {[sv.name for sv in pending]}")
+        waves.append(wave)
+        done |= {sv.name for sv in wave}
+        pending = [sv for sv in pending if sv.name not in done]
+    return waves
+
+
+def up(s: Settings, progress: Progress = lambda _: None) -> UpResult:
+    t0 = time.monotonic()
+    services = all_services()
+    runner.check_ports(s, services)
+    timings: dict[str, float] = {}
+    by_name = {sv.name: sv for sv in services}
+    try:
+        # Everything but Kafka Connect, which needs the bucket (restored) and topics first.
+        before_connect = [sv for sv in services if sv.name != "connect"]
+        for wave in _waves(before_connect):
+            _start_and_wait(s, wave, progress, timings)
+        t = time.monotonic()
+        api_url = provision.provision(s, step=lambda name: progress(f"provisioning {name}"))
+        progress("restoring the lake")
+        lake_snapshot.restore(s)
+        timings["provision"] = round(time.monotonic() - t, 1)
+        _start_and_wait(s, [by_name["connect"]], progress, timings)
+        t = time.monotonic()
+        progress("starting the S3 sink connector")
+        connector.ensure_connector(s)
+        timings["connector"] = round(time.monotonic() - t, 1)
+    except PinpipeError:
+        raise
+    except Exception as e:  # a provisioning call failed in a way we did not foresee
+        raise SandboxError(f"bringing the stack up failed: {type(e).__name__}: {e}") from e
+    return UpResult(api_url=api_url, seconds=round(time.monotonic() - t0, 1), timings=timings)
+
+
+def down(s: Settings, progress: Progress = lambda _: None) -> list[str]:
+    """Save the lake, then stop every service in reverse start order; returns what was stopped."""
+    if runner.running_pid(s, "localstack"):
+        progress("saving the lake")
+        try:
+            lake_snapshot.save(s)
+        except Exception as e:
+            progress(f"warning: saving the lake failed ({e}); the S3 sink will land it again")
+    stopped = []
+    for service in reversed(all_services()):
+        progress(f"stopping {service.name}")
+        if runner.stop(s, service.name):
+            stopped.append(service.name)
+    return stopped

@@ -1,0 +1,1 @@
+"""A Kafka REST proxy speaking the Confluent v2 produce wire format."""

@@ -1,0 +1,85 @@
+"""An asyncio face on confluent-kafka's producer: awaitable deliveries, cached topic metadata."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass
+
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from confluent_kafka.admin import AdminClient
+
+METADATA_TTL_S = 5.0
+
+
+@dataclass(frozen=True)
+class DeliveryError:
+    message: str
+
+
+class AsyncProducer:
+    """Idempotent producer; a background thread serves delivery reports to the event loop."""
+
+    def __init__(self, bootstrap: str) -> None:
+        common = {"bootstrap.servers": bootstrap, "client.id": "pinpipe-rest-proxy"}
+        self._producer = Producer(
+            {**common, "enable.idempotence": True, "acks": "all", "linger.ms": 5}
+        )
+        self._admin = AdminClient(common)
+        self._metadata: dict[str, list[int]] = {}
+        self._metadata_at = 0.0
+        self._stop = threading.Event()
+        self._poller = threading.Thread(target=self._poll, name="delivery-poller", daemon=True)
+
+    def start(self) -> None:
+        self._poller.start()
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            self._producer.poll(0.1)
+
+    async def topics(self) -> dict[str, list[int]]:
+        """Topic name -> partition ids, refreshed at most every few seconds."""
+        if time.monotonic() - self._metadata_at > METADATA_TTL_S:
+            loop = asyncio.get_running_loop()
+            md = await loop.run_in_executor(None, lambda: self._admin.list_topics(timeout=10))
+            self._metadata = {
+                name: sorted(t.partitions)
+                for name, t in md.topics.items()
+                if not name.startswith("__") and t.error is None
+            }
+            self._metadata_at = time.monotonic()
+        return self._metadata
+
+    async def produce_all(
+        self, topic: str, messages: list[tuple[bytes | None, bytes | None, int | None]]
+    ) -> list[tuple[int, int] | DeliveryError]:
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[tuple[int, int] | DeliveryError]] = []
+        for key, value, partition in messages:
+            fut: asyncio.Future[tuple[int, int] | DeliveryError] = loop.create_future()
+            futures.append(fut)
+
+            def report(err: KafkaError | None, msg: Message, fut=fut) -> None:  # type: ignore[no-untyped-def]
+                result = DeliveryError(err.str()) if err else (msg.partition(), msg.offset())
+                loop.call_soon_threadsafe(fut.set_result, result)
+
+            kwargs = {} if partition is None else {"partition": partition}
+            while True:
+                try:
+                    self._producer.produce(
+                        topic, value=value, key=key, on_delivery=report, **kwargs
+                    )
+                    break
+                except BufferError:  # local queue full: let deliveries drain
+                    await asyncio.sleep(0.05)
+                except KafkaException as e:
+                    fut.set_result(DeliveryError(str(e)))
+                    break
+        return list(await asyncio.gather(*futures))
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self._producer.flush, 10)
+        self._stop.set()
