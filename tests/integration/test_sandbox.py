@@ -1,0 +1,273 @@
+"""The stack, started through `pinpipe up`, checked part by part with real clients."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+
+import boto3
+import psutil
+import pytest
+import requests
+from confluent_kafka import Consumer, Producer
+
+from pinpipe.sandbox.health import port_in_use
+from pinpipe.sandbox.services import all_services
+from tests.conftest import Sandbox
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+V2_JSON = "application/vnd.kafka.json.v2+json"
+
+
+def consume_all(bootstrap: str, topic: str, timeout: float = 20.0) -> list[bytes]:
+    """Every record of a topic, read from the beginning by a fresh consumer group."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"test-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    values: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    idle = 0
+    try:
+        while time.monotonic() < deadline:
+            msg = consumer.poll(0.5)
+            if msg is None:
+                idle += 1
+                if values and idle >= 4:
+                    break
+                continue
+            idle = 0
+            assert msg.error() is None, msg.error()
+            values.append(msg.value())
+    finally:
+        consumer.close()
+    return values
+
+
+def lake_objects(sandbox: Sandbox) -> dict[str, bytes]:
+    s = sandbox.settings
+    s3 = boto3.client("s3", **s.aws_client_kwargs("s3"))
+    out = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=s.bucket):
+        for obj in page.get("Contents", []):
+            out[obj["Key"]] = s3.get_object(Bucket=s.bucket, Key=obj["Key"])["Body"].read()
+    return out
+
+
+def wait_for_landed(sandbox: Sandbox, marker: str, timeout: float = 60.0) -> dict[str, bytes]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        objects = {k: v for k, v in lake_objects(sandbox).items() if marker.encode() in v}
+        if objects:
+            return objects
+        time.sleep(1)
+    raise AssertionError(f"no lake object contains {marker} after {timeout}s")
+
+
+def kinesis_records(sandbox: Sandbox, stream: str) -> list[dict]:  # type: ignore[type-arg]
+    s = sandbox.settings
+    kinesis = boto3.client("kinesis", **s.aws_client_kwargs("kinesis"))
+    records = []
+    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records.extend(kinesis.get_records(ShardIterator=iterator, Limit=10000)["Records"])
+    return records
+
+
+def test_kafka_produce_and_consume(sandbox: Sandbox) -> None:
+    s = sandbox.settings
+    marker = uuid.uuid4().hex
+    producer = Producer({"bootstrap.servers": s.endpoints.kafka_bootstrap})
+    producer.produce(s.topics["geo"], json.dumps({"ind": 1, "marker": marker}).encode())
+    assert producer.flush(10) == 0
+    values = consume_all(s.endpoints.kafka_bootstrap, s.topics["geo"])
+    assert any(marker.encode() in v for v in values)
+
+
+def test_post_through_api_gateway_lands_in_kafka(sandbox: Sandbox) -> None:
+    s = sandbox.settings
+    marker = uuid.uuid4().hex
+    row = {"index": 7528, "title": "No Title Data Available", "marker": marker}
+    r = requests.post(
+        f"{sandbox.api_url}/topics/{s.topics['pin']}",
+        data=json.dumps({"records": [{"value": row}]}),
+        headers={"Content-Type": V2_JSON},
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
+    offsets = r.json()["offsets"]
+    assert len(offsets) == 1 and offsets[0]["error_code"] is None and offsets[0]["offset"] >= 0
+    values = [json.loads(v) for v in consume_all(s.endpoints.kafka_bootstrap, s.topics["pin"])]
+    assert row in values
+
+
+def test_rest_proxy_rejects_an_unknown_topic_through_the_gateway(sandbox: Sandbox) -> None:
+    r = requests.post(
+        f"{sandbox.api_url}/topics/no-such-topic",
+        data=json.dumps({"records": [{"value": {"a": 1}}]}),
+        headers={"Content-Type": V2_JSON},
+        timeout=30,
+    )
+    assert r.status_code == 404
+    assert r.json()["error_code"] == 40401
+
+
+def test_connector_runs_and_lands_records_with_confluent_names(sandbox: Sandbox) -> None:
+    s = sandbox.settings
+    status = requests.get(
+        f"{s.endpoints.kafka_connect}/connectors/{s.connector_name}/status", timeout=10
+    ).json()
+    assert status["connector"]["state"] == "RUNNING"
+    assert [t["state"] for t in status["tasks"]] == ["RUNNING"]
+
+    marker = uuid.uuid4().hex
+    producer = Producer({"bootstrap.servers": s.endpoints.kafka_bootstrap})
+    for i in range(3):
+        producer.produce(s.topics["user"], json.dumps({"ind": i, "marker": marker}).encode())
+    assert producer.flush(10) == 0
+
+    landed = wait_for_landed(sandbox, marker)
+    topic = s.topics["user"]
+    for key, body in landed.items():
+        prefix = f"topics/{topic}/partition=0/{topic}+0+"
+        assert key.startswith(prefix) and key.endswith(".json"), key
+        offset = key[len(prefix) : -len(".json")]
+        assert len(offset) == 10 and offset.isdigit(), key
+        lines = body.decode().splitlines()
+        assert all(isinstance(json.loads(line), dict) for line in lines)
+    # The three records were produced together, so they are batched, not one object each.
+    lines = [ln for body in landed.values() for ln in body.decode().splitlines() if marker in ln]
+    assert len(lines) == 3
+    assert len(landed) < 3
+
+
+def test_put_record_through_api_gateway_lands_in_kinesis(sandbox: Sandbox) -> None:
+    s = sandbox.settings
+    stream = s.streams["pin"]
+    data = {"index": 2863, "title": "Summer Crafts \u2013 for kids", "follower_count": "124k"}
+    body = {"StreamName": stream, "Data": data, "PartitionKey": "partition-1"}
+    r = requests.put(
+        f"{sandbox.api_url}/streams/{stream}/record",
+        data=json.dumps(body),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["SequenceNumber"]
+    records = kinesis_records(sandbox, stream)
+    decoded = [json.loads(rec["Data"]) for rec in records]
+    assert data in decoded
+    assert any(rec["PartitionKey"] == "partition-1" for rec in records)
+
+
+def test_put_records_batch_through_api_gateway(sandbox: Sandbox) -> None:
+    s = sandbox.settings
+    stream = s.streams["geo"]
+    rows = [{"ind": i, "country": "Albania", "marker": uuid.uuid4().hex} for i in range(3)]
+    body = {
+        "StreamName": stream,
+        "Records": [{"Data": row, "PartitionKey": str(row["ind"])} for row in rows],
+    }
+    r = requests.put(
+        f"{sandbox.api_url}/streams/{stream}/records",
+        data=json.dumps(body),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["FailedRecordCount"] == 0
+    decoded = [json.loads(rec["Data"]) for rec in kinesis_records(sandbox, stream)]
+    for row in rows:
+        assert row in decoded
+
+
+def test_list_streams_through_api_gateway(sandbox: Sandbox) -> None:
+    r = requests.get(f"{sandbox.api_url}/streams", timeout=30)
+    assert r.status_code == 200, r.text
+    assert set(sandbox.settings.streams.values()) <= set(r.json()["StreamNames"])
+
+
+def test_airflow_api_lists_the_project_dags(sandbox: Sandbox) -> None:
+    s = sandbox.settings
+    token = requests.post(
+        f"{s.endpoints.airflow}/auth/token",
+        json={"username": s.airflow.username, "password": s.airflow.password.get_secret_value()},
+        timeout=30,
+    )
+    assert token.status_code in (200, 201), token.text
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    deadline = time.monotonic() + 120
+    dag_ids: set[str] = set()
+    while time.monotonic() < deadline:
+        r = requests.get(f"{s.endpoints.airflow}/api/v2/dags", headers=headers, timeout=30)
+        assert r.status_code == 200, r.text
+        dag_ids = {d["dag_id"] for d in r.json()["dags"]}
+        if "pinpipe_stack_health" in dag_ids:
+            break
+        time.sleep(2)
+    assert "pinpipe_stack_health" in dag_ids
+
+
+def test_status_json_names_the_api_url(sandbox: Sandbox) -> None:
+    status = sandbox.status()
+    assert status["api_url"].startswith(sandbox.settings.endpoints.apigateway)
+    assert status["api_url"].endswith(f"/{sandbox.settings.api_stage}")
+    assert {row["service"] for row in status["services"]} == {sv.name for sv in all_services()}
+    assert all(row["healthy"] for row in status["services"])
+
+
+def test_down_stops_everything_and_data_survives_a_restart(sandbox: Sandbox) -> None:
+    s = sandbox.settings
+    marker = uuid.uuid4().hex
+    producer = Producer({"bootstrap.servers": s.endpoints.kafka_bootstrap})
+    producer.produce(s.topics["pin"], json.dumps({"index": 1, "marker": marker}).encode())
+    assert producer.flush(10) == 0
+    landed_before = wait_for_landed(sandbox, marker)
+    pids = [int(p.read_text()) for p in (s.state_dir / "run").glob("*.pid")]
+    assert len(pids) == len(all_services())
+    family = [psutil.Process(pid) for pid in pids]
+    family += [child for proc in family for child in proc.children(recursive=True)]
+
+    sandbox.down()
+
+    assert not [p.pid for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    for name, port in s.ports.model_dump().items():
+        assert not port_in_use(s.bind_host, port), f"port {port} ({name}) still bound"
+
+    sandbox.up()
+
+    after = lake_objects(sandbox)
+    for key, body in landed_before.items():
+        assert after.get(key) == body, f"{key} was lost or changed across the restart"
+    values = consume_all(s.endpoints.kafka_bootstrap, s.topics["pin"])
+    assert any(marker.encode() in v for v in values)
+    # Nothing landed twice: each record of the topic is in exactly one object.
+    lines = [ln for k, b in after.items() if s.topics["pin"] in k for ln in b.splitlines()]
+    assert sorted(lines) == sorted(v for v in values)
+
+
+def test_kinesis_record_data_is_the_json_of_data(sandbox: Sandbox) -> None:
+    # PutRecord through the gateway base64-encodes the JSON text of Data, which Kinesis decodes.
+    s = sandbox.settings
+    stream = s.streams["user"]
+    data = {"ind": 5, "first_name": "Zoë", "age": 31, "date_joined": "2016-10-23 14:06:51"}
+    r = requests.put(
+        f"{sandbox.api_url}/streams/{stream}/record",
+        data=json.dumps({"StreamName": stream, "Data": data, "PartitionKey": "k"}),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
+    raw = [rec["Data"] for rec in kinesis_records(sandbox, stream)]
+    assert any(json.loads(d) == data for d in raw)
+    assert not any(d.startswith(base64.b64encode(b"{")) for d in raw)
