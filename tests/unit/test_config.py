@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import pytest
+
+from pinpipe.config import load_settings
+from pinpipe.errors import ConfigError
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("PINPIPE_"):
+            monkeypatch.delenv(key)
+
+
+def test_local_profile_points_every_aws_endpoint_at_localstack() -> None:
+    s = load_settings()
+    assert s.profile == "local"
+    for service in ("s3", "kinesis", "apigateway", "iam", "sts"):
+        assert getattr(s.endpoints, service) == f"http://127.0.0.1:{s.ports.localstack}"
+    assert s.endpoints.kafka_bootstrap == f"127.0.0.1:{s.ports.kafka}"
+    assert s.aws_client_kwargs("s3")["endpoint_url"] == s.endpoints.s3
+
+
+def test_names_derive_from_the_uid(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PINPIPE_UID", "12ab34cd56ef")
+    s = load_settings()
+    assert s.bucket == "user-12ab34cd56ef-bucket"
+    assert s.topics == {
+        "pin": "12ab34cd56ef.pin",
+        "geo": "12ab34cd56ef.geo",
+        "user": "12ab34cd56ef.user",
+    }
+    assert s.streams["user"] == "streaming-12ab34cd56ef-user"
+
+
+def test_a_port_change_moves_the_endpoints_that_use_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PINPIPE_PORTS__LOCALSTACK", "14566")
+    s = load_settings()
+    assert s.ports.localstack == 14566
+    assert s.endpoints.kinesis == "http://127.0.0.1:14566"
+
+
+def test_aws_profile_uses_sdk_defaults_and_the_credentials_chain(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PINPIPE_PROFILE", "aws")
+    s = load_settings()
+    kwargs = s.aws_client_kwargs("kinesis")
+    assert "endpoint_url" not in kwargs and "aws_access_key_id" not in kwargs
+    assert kwargs["region_name"] == s.region
+
+
+def test_an_invalid_value_names_the_key_and_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PINPIPE_PORTS__KAFKA", "ninety")
+    with pytest.raises(ConfigError, match=r"ports\.kafka \(env PINPIPE_PORTS__KAFKA\)"):
+        load_settings()
+
+
+def test_an_unknown_profile_lists_the_known_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PINPIPE_PROFILE", "azure")
+    with pytest.raises(ConfigError, match="known: aws, local"):
+        load_settings()
+
+
+def test_uid_must_be_usable_in_resource_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PINPIPE_UID", "Bad_UID")
+    with pytest.raises(ConfigError, match="uid"):
+        load_settings()
+
+
+def test_settings_are_immutable() -> None:
+    s = load_settings()
+    with pytest.raises(ValueError):
+        s.uid = "other"  # type: ignore[misc]
