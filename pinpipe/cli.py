@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pinpipe import cli_emulate, cli_source
 from pinpipe.config import Settings, settings
 from pinpipe.errors import PinpipeError
 
@@ -23,6 +24,8 @@ app = typer.Typer(
 )
 service_app = typer.Typer(help="Run or check one service of the stack (used by both run modes).")
 app.add_typer(service_app, name="service")
+app.add_typer(cli_source.app, name="source")
+app.add_typer(cli_emulate.app, name="emulate")
 console = Console()
 err = Console(stderr=True)
 

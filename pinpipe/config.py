@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -94,6 +95,9 @@ class Settings(BaseSettings):
     credentials: Credentials = Credentials()
     airflow: Airflow = Airflow()
     sink: Sink = Sink()
+    source_db: str = Field(
+        "", description="SQLAlchemy URL of the source database; empty: SQLite in state_dir"
+    )
     start_timeout_s: float = Field(180.0, gt=0)
 
     @field_validator("uid")
@@ -112,8 +116,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The environment wins over values read from files (passed in as init arguments).
-        return (env_settings, init_settings)
+        # Explicit arguments, then the environment, then the configuration files.
+        return (init_settings, env_settings, _FileValues(settings_cls))
 
     # Names derived from the uid: the same in LocalStack and in AWS.
     @property
@@ -137,6 +141,10 @@ class Settings(BaseSettings):
         return f"pinpipe-{self.uid}-s3-sink"
 
     @property
+    def source_db_url(self) -> str:
+        return self.source_db or f"sqlite:///{self.state_dir / 'source' / 'pinterest.db'}"
+
+    @property
     def logs_dir(self) -> Path:
         return self.state_dir / "logs"
 
@@ -153,6 +161,18 @@ class Settings(BaseSettings):
 
 
 TABLES = ("pin", "geo", "user")
+
+_FILE_VALUES: ContextVar[dict[str, Any]] = ContextVar("file_values")
+
+
+class _FileValues(PydanticBaseSettingsSource):
+    """Values read from the profile and user files by ``load_settings``."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return _FILE_VALUES.get({})
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -193,8 +213,8 @@ def load_settings(**overrides: Any) -> Settings:
     """Read and validate the configuration; errors name the key and where to set it."""
     user = _read_toml(USER_CONFIG_FILE)
     profile = (
-        os.environ.get(ENV_PREFIX + "PROFILE")
-        or overrides.get("profile")
+        overrides.get("profile")
+        or os.environ.get(ENV_PREFIX + "PROFILE")
         or user.get("profile", "local")
     )
     profile_file = PROFILES_DIR / f"{profile}.toml"
@@ -204,12 +224,15 @@ def load_settings(**overrides: Any) -> Settings:
             f"profile: no profile named {profile!r} (known: {known}); "
             f"set {ENV_PREFIX}PROFILE or 'profile' in {USER_CONFIG_FILE.name}"
         )
-    values = _merge(_merge(_read_toml(profile_file), user), overrides)
-    values["profile"] = profile
+    files = _merge(_read_toml(profile_file), user)
+    files["profile"] = profile
+    token = _FILE_VALUES.set({k: v for k, v in files.items() if k != "endpoints"})
     try:
-        first = Settings(**{k: v for k, v in values.items() if k != "endpoints"})
-        values["endpoints"] = _fill_placeholders(values.get("endpoints", {}), first)
-        return Settings(**values)
+        # First pass: everything but the endpoints, whose placeholders need the ports and uid.
+        first = Settings(**{k: v for k, v in overrides.items() if k != "endpoints"})
+        files["endpoints"] = _fill_placeholders(files.get("endpoints", {}), first)
+        _FILE_VALUES.set(files)
+        return Settings(**overrides)
     except ValidationError as e:
         problems = [
             f"  {'.'.join(map(str, err['loc']))} (env {_env_name(err['loc'])}): {err['msg']}"
@@ -218,6 +241,8 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError("invalid configuration:\n" + "\n".join(problems)) from e
     except (KeyError, AttributeError) as e:
         raise ConfigError(f"{profile_file}: unknown placeholder {e}") from e
+    finally:
+        _FILE_VALUES.reset(token)
 
 
 @cache

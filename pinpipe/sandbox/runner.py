@@ -24,7 +24,7 @@ from pinpipe.errors import SandboxError
 from pinpipe.sandbox.health import Health, port_in_use
 from pinpipe.sandbox.services import Service, all_services
 
-STOP_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 15.0  # then SIGKILL: Airflow's scheduler can hang on SIGTERM
 LOG_TAIL_LINES = 30
 
 

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from secrets import token_urlsafe
 
 import requests
 
@@ -250,7 +251,9 @@ def airflow_env(s: Settings) -> dict[str, str]:
         "AIRFLOW__API__BASE_URL": s.endpoints.airflow,
         "AIRFLOW__API__SECRET_KEY": secrets["secret_key"],
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets["jwt_secret"],
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        # New DAG files are found within seconds (the default waits up to five minutes).
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
@@ -265,7 +268,7 @@ def _airflow_secrets(s: Settings) -> dict[str, str]:
     if path.exists():
         return dict(json.loads(path.read_text()))
     path.parent.mkdir(parents=True, exist_ok=True)
-    secrets = {"secret_key": uuid.uuid4().hex, "jwt_secret": uuid.uuid4().hex}
+    secrets = {"secret_key": token_urlsafe(32), "jwt_secret": token_urlsafe(64)}
     path.write_text(json.dumps(secrets))
     path.chmod(0o600)
     return secrets
@@ -291,9 +294,9 @@ def _airflow_prepare(s: Settings) -> None:
         )
 
 
-def _airflow_launch(command: str) -> Callable[[Settings], Launch]:
+def _airflow_launch(*command: str) -> Callable[[Settings], Launch]:
     def launch(s: Settings) -> Launch:
-        return Launch([_airflow_bin(), command], airflow_env(s))
+        return Launch([_airflow_bin(), *command], airflow_env(s))
 
     return launch
 
@@ -372,7 +375,8 @@ def all_services() -> list[Service]:
             description="Airflow scheduler",
             ports=(),
             depends_on=("airflow-api-server",),
-            launch=_airflow_launch("scheduler"),
+            # The log server would bind 0.0.0.0:8793; task logs are local files anyway.
+            launch=_airflow_launch("scheduler", "--skip-serve-logs"),
             health=_airflow_component_health("scheduler"),
             url=lambda s: "",
         ),

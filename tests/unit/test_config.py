@@ -8,13 +8,13 @@ from pinpipe.errors import ConfigError
 pytestmark = pytest.mark.unit
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-
-    for key in list(os.environ):
-        if key.startswith("PINPIPE_"):
-            monkeypatch.delenv(key)
+def test_explicit_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PINPIPE_PORTS__KAFKA", "19092")
+    monkeypatch.setenv("PINPIPE_PORTS__CONNECT", "18083")
+    s = load_settings(ports={"kafka": 29092})
+    assert s.ports.kafka == 29092
+    assert s.ports.connect == 18083
+    assert s.endpoints.kafka_bootstrap == "127.0.0.1:29092"
 
 
 def test_local_profile_points_every_aws_endpoint_at_localstack() -> None:

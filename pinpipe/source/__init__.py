@@ -1,0 +1,1 @@
+"""The source database of posts: schema, loading from files, and a calibrated generator."""

@@ -1,0 +1,1 @@
+"""The user-posting emulator: reads source rows and sends them as users' posts would arrive."""

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def no_pinpipe_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unit tests see the defaults, whatever the shell (or another fixture) exported."""
+    for key in list(os.environ):
+        if key.startswith("PINPIPE_"):
+            monkeypatch.delenv(key)
