@@ -49,9 +49,10 @@ K_DIGITS_COUNTS = {1: 356, 2: 619, 3: 517}  # "7k", "43k", "502k"
 M_VALUE_COUNTS = {1: 27, 2: 68, 3: 9, 4: 10, 5: 29, 6: 2, 8: 6, 15: 1}
 PLAIN_FOLLOWERS_MEDIAN = 150  # plain counts run 0..970
 
-# Distinct posters and people per row (each post names one poster and one person).
-POSTERS_PER_ROW = 1411 / 2019
-PEOPLE_POOL_PER_ROW = 1.33  # uniform draws from this pool give ~70% distinct people, as measured
+# Posters and people repeat: 1,411 distinct of each in 2,019 rows. Uniform draws from a pool of
+# 1.33 per row give that share (70%) of distinct ones.
+POSTER_POOL_PER_ROW = 1.33
+PEOPLE_POOL_PER_ROW = 1.33
 
 TAGS_PER_POST = 9
 

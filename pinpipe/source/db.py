@@ -4,6 +4,7 @@ PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Double,
     Engine,
+    Integer,
     MetaData,
     Table,
     Text,
@@ -29,11 +31,12 @@ from sqlalchemy.types import TypeEngine
 from pinpipe.errors import PinpipeError
 from pinpipe.schema import SOURCE_TABLES, SourceTable
 
-SQL_TYPES: dict[str, type[TypeEngine[Any]]] = {
-    "int": BigInteger,
-    "float": Double,
-    "str": Text,
-    "datetime": DateTime,
+SQL_TYPES: dict[str, TypeEngine[Any]] = {
+    # In SQLite only an INTEGER primary key is the table's rowid (no separate index to maintain).
+    "int": BigInteger().with_variant(Integer(), "sqlite"),
+    "float": Double(),
+    "str": Text(),
+    "datetime": DateTime(),
 }
 
 
@@ -127,19 +130,25 @@ def insert_rows(
 def insert_batch(conn: Connection, table: SourceTable, rows: list[dict[str, Any]]) -> None:
     """One executemany straight to the driver: bulk loads skip SQLAlchemy's per-value work."""
     compiled = TABLES[table.short].insert().compile(dialect=conn.dialect)
-    names = list(compiled.positiontup or []) if compiled.positional else table.column_names
-    datetimes = {c.name for c in table.columns if c.type == "datetime"}
+    names = list(compiled.positiontup or []) if compiled.positional else list(table.column_names)
     as_text = conn.dialect.name == "sqlite"  # SQLite stores datetimes as text
-
-    def value(row: dict[str, Any], name: str) -> Any:
-        v = row[name]
-        return v.isoformat(" ") if as_text and name in datetimes and v is not None else v
-
-    if compiled.positional:
-        params: list[Any] = [tuple(value(r, n) for n in names) for r in rows]
-    else:
-        params = [{n: value(r, n) for n in names} for r in rows]
+    datetimes = [i for i, n in enumerate(names) if n in _datetime_columns(table)] if as_text else []
+    getter = itemgetter(*names)
+    params: list[Any] = [getter(r) for r in rows]
+    if datetimes:
+        params = [list(p) for p in params]
+        for p in params:
+            for i in datetimes:
+                if p[i] is not None:
+                    p[i] = p[i].isoformat(" ")
+        params = [tuple(p) for p in params]
+    if not compiled.positional:
+        params = [dict(zip(names, p, strict=True)) for p in params]
     conn.exec_driver_sql(str(compiled), params)
+
+
+def _datetime_columns(table: SourceTable) -> set[str]:
+    return {c.name for c in table.columns if c.type == "datetime"}
 
 
 def count_rows(engine: Engine, table: SourceTable) -> int:

@@ -125,13 +125,15 @@ class SourceGenerator:
         rng = self.rng
         categories = list(cal.CATEGORY_COUNTS)
         self.posters: dict[str, list[tuple[str, str]]] = {c: [] for c in categories}
-        total_posters = max(len(categories), round(cal.POSTERS_PER_ROW * rows))
+        total_posters = max(len(categories), round(cal.POSTER_POOL_PER_ROW * rows))
+        followers_of: dict[str, str] = {}  # a name made twice is the same poster
         for i in range(total_posters):
             category = (
                 categories[i % len(categories)] if i < len(categories) else CATEGORY.draw(rng)
             )
-            topic = rng.choice(vocab.TOPICS[category])
-            self.posters[category].append((_poster_name(rng, topic), follower_count(rng)))
+            name = _poster_name(rng, rng.choice(vocab.TOPICS[category]))
+            followers = followers_of.setdefault(name, follower_count(rng))
+            self.posters[category].append((name, followers))
         self.people = [
             (FIRST_NAMES.draw(rng), LAST_NAMES.draw(rng), AGE.draw(rng), joined_at(rng))
             for _ in range(max(1, round(cal.PEOPLE_POOL_PER_ROW * rows)))

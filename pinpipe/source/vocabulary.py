@@ -176,10 +176,11 @@ DESCRIPTION_TEMPLATES = (
 
 POSTER_TEMPLATES = (
     "{first} {last}",
-    "The {adj} {noun}",
-    "{first}'s {noun}",
-    "{noun} {suffix}",
     "{first} {last} | {topic}",
+    "{last} {noun}",
+    "{first}'s {topic} {noun}",
+    "The {adj} {topic} {noun}",
+    "{last} {suffix}",
 )
 POSTER_NOUNS = (
     "Home",
