@@ -41,7 +41,7 @@ demo: $(SETUP_STAMP) ## set up, start the stack and run the pipeline end to end
 	@echo "The pipeline steps (source, emulator, batch, streaming, report) are not yet part of the demo."
 
 test: $(SETUP_STAMP) ## run every test: unit, then integration against the real stack
-	@$(PYTEST) tests/unit tests/integration
+	@$(PYTEST) tests/unit tests/integration tests/e2e
 
 test-unit: $(SETUP_STAMP) ## run the fast unit tests only
 	@$(PYTEST) -m unit tests
