@@ -29,8 +29,9 @@ def end_offset(bootstrap: str, topic: str) -> int:
 
 
 def read_from(bootstrap: str, topic: str, start: int, end: int) -> list[dict[str, object]]:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "e2e-reader",
-                         "enable.auto.commit": False})  # fmt: skip
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": "e2e-reader", "enable.auto.commit": False}
+    )
     consumer.assign([TopicPartition(topic, 0, start)])
     values: list[dict[str, object]] = []
     deadline = time.monotonic() + 60
@@ -82,8 +83,11 @@ def test_emulate_batch_all_puts_every_sample_row_once_in_each_topic(
     assert done.returncode == 0, done.stdout + done.stderr
     after = offsets(sandbox)
     s = sandbox.settings
-    for short, table, key in (("pin", "pinterest_data", "index"), ("geo", "geolocation_data", "ind"),
-                              ("user", "user_data", "ind")):  # fmt: skip
+    for short, table, key in (
+        ("pin", "pinterest_data", "index"),
+        ("geo", "geolocation_data", "ind"),
+        ("user", "user_data", "ind"),
+    ):
         assert after[short] - before[short] == SAMPLE_ROWS, short
         landed = read_from(
             s.endpoints.kafka_bootstrap, s.topics[short], before[short], after[short]
@@ -112,8 +116,12 @@ def test_an_interrupted_run_resumed_gives_no_duplicate_and_no_gap(
     before = offsets(sandbox)
     first = subprocess.Popen(
         [sys.executable, "-m", "pinpipe", "emulate", "batch", "--all", "--rate", "20", "--db", db],
-        env=sandbox.env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        env=sandbox.env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     time.sleep(3)
     first.send_signal(signal.SIGINT)
     output, _ = first.communicate(timeout=60)

@@ -51,17 +51,34 @@ def mariadb(workdir: Path) -> Iterator[str]:
     _require(*MARIADB)
     data, log, port = workdir / "mariadb", workdir / "mariadb.log", free_port()
     subprocess.run(
-        ["mariadb-install-db", "--no-defaults", f"--datadir={data}", "--user=root",
-         "--skip-test-db", "--auth-root-authentication-method=normal"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "mariadb-install-db",
+            "--no-defaults",
+            f"--datadir={data}",
+            "--user=root",
+            "--skip-test-db",
+            "--auth-root-authentication-method=normal",
+        ],
+        check=True,
+        capture_output=True,
+    )
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            ["mariadbd", "--no-defaults", f"--datadir={data}", "--user=root",
-             f"--port={port}", "--bind-address=127.0.0.1", f"--socket={data}/mysqld.sock",
-             "--skip-networking=0", "--innodb-buffer-pool-size=64M", "--character-set-server=utf8mb4"],
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                "mariadbd",
+                "--no-defaults",
+                f"--datadir={data}",
+                "--user=root",
+                f"--port={port}",
+                "--bind-address=127.0.0.1",
+                f"--socket={data}/mysqld.sock",
+                "--skip-networking=0",
+                "--innodb-buffer-pool-size=64M",
+                "--character-set-server=utf8mb4",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         _wait_port(port, proc, log)
         import pymysql
@@ -96,12 +113,20 @@ def postgres(workdir: Path) -> Iterator[str]:
         if done.returncode:
             raise RuntimeError(f"{argv[0]} failed: {done.stdout}{done.stderr}")
 
-    as_postgres(str(POSTGRES_BIN / "initdb"), "-D", str(data), "-U", "pinpipe", "--auth=trust",
-                "-E", "UTF8")  # fmt: skip
     as_postgres(
-        str(POSTGRES_BIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "start",
-        "-o", f"-p {port} -k {data} -c listen_addresses=127.0.0.1",
-    )  # fmt: skip
+        str(POSTGRES_BIN / "initdb"), "-D", str(data), "-U", "pinpipe", "--auth=trust", "-E", "UTF8"
+    )
+    as_postgres(
+        str(POSTGRES_BIN / "pg_ctl"),
+        "-D",
+        str(data),
+        "-l",
+        str(log),
+        "-w",
+        "start",
+        "-o",
+        f"-p {port} -k {data} -c listen_addresses=127.0.0.1",
+    )
     try:
         yield f"postgresql+psycopg://pinpipe@127.0.0.1:{port}/postgres"
     finally:
