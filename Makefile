@@ -5,7 +5,7 @@ PINPIPE := .venv/bin/pinpipe
 PYTEST := .venv/bin/pytest
 SETUP_STAMP := build/stamps/.setup-done
 SETUP_INPUTS := scripts/setup.sh pyproject.toml requirements.lock requirements-localstack.lock \
-	requirements-tools.lock compose/kafka/pom.xml compose/connect/pom.xml \
+	requirements-tools.lock compose/kafka/pom.xml compose/connect/pom.xml compose/spark/pom.xml \
 	services/s3_sink_connector/pom.xml $(shell find services/s3_sink_connector/src -type f 2>/dev/null)
 
 .PHONY: help setup up down status logs reset demo test test-unit test-integration lint format compose bench lock

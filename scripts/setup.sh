@@ -82,12 +82,13 @@ if ! fresh tools requirements-tools.lock; then
   stamp tools requirements-tools.lock
 fi
 
-for component in kafka connect; do
+for component in kafka connect spark; do
   if ! fresh "jars-$component" "compose/$component/pom.xml"; then
     say "Java: $component (Maven Central)"
     rm -rf "build/jars/$component"
     mvn -q -B -f "compose/$component/pom.xml" dependency:copy-dependencies \
-      -DoutputDirectory="$ROOT/build/jars/$component" -DincludeScope=runtime
+      -DoutputDirectory="$ROOT/build/jars/$component" -DincludeScope=runtime \
+      $([ "$component" = spark ] && echo -DexcludeGroupIds=org.slf4j)
     stamp "jars-$component" "compose/$component/pom.xml"
   fi
 done

@@ -1,0 +1,1 @@
+"""Spark jobs: batch cleaning and analytics on the lake, and the streaming job."""

@@ -1,0 +1,1 @@
+"""Batch jobs: read the landed JSON, clean to silver Delta tables, compute the gold tables."""

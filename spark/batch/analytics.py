@@ -1,0 +1,163 @@
+"""The gold tables of pipeline-spec section 5, each a function of the silver tables.
+
+"Most popular" keeps ties; medians are exact (``median``); year ranges are parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+
+@dataclass(frozen=True)
+class YearRanges:
+    posts: tuple[int, int] = (2018, 2022)
+    joins: tuple[int, int] = (2015, 2020)
+
+
+def age_group(age: Column) -> Column:
+    return (
+        F.when(age < 18, "<18")
+        .when(age <= 24, "18-24")
+        .when(age <= 35, "25-35")
+        .when(age <= 50, "36-50")
+        .otherwise("+50")
+    )
+
+
+def _top_with_ties(df: DataFrame, group: list[str], value: str) -> DataFrame:
+    """Rows whose ``value`` is the largest within their group (every tied row is kept)."""
+    best = Window.partitionBy(*group)
+    return (
+        df.withColumn("_max", F.max(value).over(best))
+        .where(F.col(value) == F.col("_max"))
+        .drop("_max")
+    )
+
+
+def _most_popular_category(df: DataFrame, group: list[str]) -> DataFrame:
+    counts = df.groupBy(*group, "category").agg(F.count("*").alias("category_count"))
+    return _top_with_ties(counts, group, "category_count")
+
+
+def popular_category_by_country(pin: DataFrame, geo: DataFrame) -> DataFrame:
+    joined = pin.join(geo, "ind").where(
+        F.col("category").isNotNull() & F.col("country").isNotNull()
+    )
+    return _most_popular_category(joined, ["country"]).select(
+        "country", "category", "category_count"
+    )
+
+
+def popular_category_by_year(pin: DataFrame, geo: DataFrame, years: YearRanges) -> DataFrame:
+    first, last = years.posts
+    joined = (
+        pin.join(geo, "ind")
+        .withColumn("post_year", F.year("timestamp"))
+        .where(F.col("post_year").between(first, last) & F.col("category").isNotNull())
+    )
+    return _most_popular_category(joined, ["post_year"]).select(
+        "post_year", "category", "category_count"
+    )
+
+
+def most_followed_by_country(pin: DataFrame, geo: DataFrame) -> DataFrame:
+    joined = (
+        pin.join(geo, "ind")
+        .where(F.col("follower_count").isNotNull() & F.col("country").isNotNull())
+        .select("country", "poster_name", "follower_count")
+        .distinct()
+    )
+    return _top_with_ties(joined, ["country"], "follower_count").select(
+        "country", "poster_name", "follower_count"
+    )
+
+
+def top_country_by_followers(most_followed: DataFrame) -> DataFrame:
+    per_country = most_followed.select("country", "follower_count").distinct()
+    top = per_country.agg(F.max("follower_count").alias("_max"))
+    return per_country.join(top, per_country["follower_count"] == top["_max"]).select(
+        "country", "follower_count"
+    )
+
+
+def _with_age_group(pin: DataFrame, user: DataFrame) -> DataFrame:
+    return (
+        pin.join(user, "ind")
+        .where(F.col("age").isNotNull())
+        .withColumn("age_group", age_group(F.col("age")))
+    )
+
+
+def popular_category_by_age_group(pin: DataFrame, user: DataFrame) -> DataFrame:
+    joined = _with_age_group(pin, user).where(F.col("category").isNotNull())
+    return _most_popular_category(joined, ["age_group"]).select(
+        "age_group", "category", "category_count"
+    )
+
+
+def median_followers_by_age_group(pin: DataFrame, user: DataFrame) -> DataFrame:
+    joined = _with_age_group(pin, user).where(F.col("follower_count").isNotNull())
+    return joined.groupBy("age_group").agg(
+        F.median("follower_count").alias("median_follower_count")
+    )
+
+
+def users_joined_by_year(user: DataFrame, years: YearRanges) -> DataFrame:
+    first, last = years.joins
+    people = (
+        user.select("user_name", "age", "date_joined")
+        .distinct()
+        .withColumn("post_year", F.year("date_joined"))
+        .where(F.col("post_year").between(first, last))
+    )
+    return people.groupBy("post_year").agg(F.count("*").alias("number_users_joined"))
+
+
+def _by_join_year(pin: DataFrame, user: DataFrame, years: YearRanges) -> DataFrame:
+    first, last = years.joins
+    return (
+        _with_age_group(pin, user)
+        .withColumn("post_year", F.year("date_joined"))
+        .where(F.col("post_year").between(first, last) & F.col("follower_count").isNotNull())
+    )
+
+
+def median_followers_by_join_year(pin: DataFrame, user: DataFrame, years: YearRanges) -> DataFrame:
+    return (
+        _by_join_year(pin, user, years)
+        .groupBy("post_year")
+        .agg(F.median("follower_count").alias("median_follower_count"))
+    )
+
+
+def median_followers_by_age_group_and_join_year(
+    pin: DataFrame, user: DataFrame, years: YearRanges
+) -> DataFrame:
+    return (
+        _by_join_year(pin, user, years)
+        .groupBy("age_group", "post_year")
+        .agg(F.median("follower_count").alias("median_follower_count"))
+    )
+
+
+def gold_tables(
+    pin: DataFrame, geo: DataFrame, user: DataFrame, years: YearRanges = YearRanges()
+) -> dict[str, DataFrame]:
+    """Every gold table by name, in pipeline-spec order."""
+    most_followed = most_followed_by_country(pin, geo)
+    return {
+        "popular_category_by_country": popular_category_by_country(pin, geo),
+        "popular_category_by_year": popular_category_by_year(pin, geo, years),
+        "most_followed_by_country": most_followed,
+        "top_country_by_followers": top_country_by_followers(most_followed),
+        "popular_category_by_age_group": popular_category_by_age_group(pin, user),
+        "median_followers_by_age_group": median_followers_by_age_group(pin, user),
+        "users_joined_by_year": users_joined_by_year(user, years),
+        "median_followers_by_join_year": median_followers_by_join_year(pin, user, years),
+        "median_followers_by_age_group_and_join_year": median_followers_by_age_group_and_join_year(
+            pin, user, years
+        ),
+    }

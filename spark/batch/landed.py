@@ -1,0 +1,47 @@
+"""Reads what the S3 sink landed: one JSON record value per line, in objects named
+``<topic>+<partition>+<start offset>.json``, so every record's Kafka offset is known."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+OBJECT_NAME = r"\+([0-9]+)\+([0-9]+)\.json$"
+RAW_SCHEMA = StructType(
+    [
+        StructField("source", StringType()),
+        StructField("position", LongType()),
+        StructField("raw", StringType()),
+    ]
+)
+
+
+def path_exists(spark: SparkSession, path: str) -> bool:
+    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
+    fs = hadoop_path.getFileSystem(conf)
+    return bool(fs.exists(hadoop_path))
+
+
+def read_landed(spark: SparkSession, topic_path: str) -> DataFrame:
+    """Columns ``source`` (object and line), ``position`` (orders deliveries), ``raw`` (the line)."""
+    if not path_exists(spark, topic_path):
+        return spark.createDataFrame([], RAW_SCHEMA)
+    objects = (
+        spark.read.option("wholetext", "true")
+        .option("recursiveFileLookup", "true")
+        .option("pathGlobFilter", "*.json")
+        .text(topic_path)
+        .withColumn("file", F.input_file_name())
+    )
+    lines = objects.select("file", F.posexplode(F.split("value", "\n")).alias("line", "raw"))
+    partition = F.regexp_extract("file", OBJECT_NAME, 1).cast("long")
+    start = F.regexp_extract("file", OBJECT_NAME, 2).cast("long")
+    return lines.where(F.col("raw") != "").select(
+        F.concat(F.col("file"), F.lit(":"), (F.col("line") + 1).cast("string")).alias("source"),
+        # Kafka offset (start + line) first, partition second: unique and in delivery order.
+        ((start + F.col("line")) * 10_000 + partition).alias("position"),
+        F.col("raw"),
+    )

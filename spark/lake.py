@@ -1,0 +1,49 @@
+"""Where things are in the lake: landed topics and the pipeline's Delta tables."""
+
+from __future__ import annotations
+
+from pinpipe.config import Settings
+
+SILVER = ("pin", "geo", "user")
+GOLD = (
+    "popular_category_by_country",
+    "popular_category_by_year",
+    "most_followed_by_country",
+    "top_country_by_followers",
+    "popular_category_by_age_group",
+    "median_followers_by_age_group",
+    "users_joined_by_year",
+    "median_followers_by_join_year",
+    "median_followers_by_age_group_and_join_year",
+)
+QUARANTINE = "quarantine"
+
+
+def root(s: Settings) -> str:
+    return f"s3a://{s.bucket}"
+
+
+def landed_topic(s: Settings, table: str) -> str:
+    """The objects the S3 sink wrote for a table's topic."""
+    return f"{root(s)}/topics/{s.topics[table]}/"
+
+
+def table_path(s: Settings, name: str) -> str:
+    """Delta table location: silver/<pin|geo|user>, gold/<name>, quarantine, streaming/<name>."""
+    if name in SILVER:
+        return f"{root(s)}/delta/silver/{name}"
+    if name in GOLD:
+        return f"{root(s)}/delta/gold/{name}"
+    if name == QUARANTINE or name == f"streaming_{QUARANTINE}":
+        return f"{root(s)}/delta/{name}"
+    if name in streaming_tables(s):
+        return f"{root(s)}/delta/streaming/{name}"
+    raise KeyError(name)
+
+
+def streaming_tables(s: Settings) -> tuple[str, ...]:
+    return tuple(f"{s.uid}_{t}_table" for t in SILVER)
+
+
+def all_tables(s: Settings) -> tuple[str, ...]:
+    return (*SILVER, *GOLD, QUARANTINE, *streaming_tables(s), f"streaming_{QUARANTINE}")
