@@ -26,7 +26,7 @@ def path_exists(spark: SparkSession, path: str) -> bool:
 
 
 def read_landed(spark: SparkSession, topic_path: str) -> DataFrame:
-    """Columns ``source`` (object and line), ``position`` (orders deliveries), ``raw`` (the line)."""
+    """Columns ``source`` (object:line), ``position`` (orders deliveries), ``raw`` (the line)."""
     if not path_exists(spark, topic_path):
         return spark.createDataFrame([], RAW_SCHEMA)
     objects = (
