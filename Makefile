@@ -41,10 +41,10 @@ demo: $(SETUP_STAMP) ## set up, start the stack and run the pipeline end to end
 	@echo "The pipeline steps (source, emulator, batch, streaming, report) are not yet part of the demo."
 
 test: $(SETUP_STAMP) ## run every test: unit, then integration against the real stack
-	@$(PYTEST) tests/unit tests/integration tests/e2e
+	@$(PYTEST) tests/unit tests/spark tests/integration tests/e2e
 
 test-unit: $(SETUP_STAMP) ## run the fast unit tests only
-	@$(PYTEST) -m unit tests
+	@$(PYTEST) -m unit tests/unit tests/spark
 
 lint: $(SETUP_STAMP) ## ruff lint and format check
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check .

@@ -17,17 +17,33 @@ from tests.sample import SAMPLE_ROWS, read_sample, sample_available, sample_dir
 pytestmark = pytest.mark.unit
 
 PIN_ROW = {
-    "index": 7528, "unique_id": "fbe53c66-3442-4773-b19e-d3ec6f54dddf",
-    "title": "No Title Data Available", "description": "Keep the kids busy… ",
-    "poster_name": "Of Life & Lisa | Lifestyle Blog", "follower_count": "1.5k",
-    "tag_list": "N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e", "is_image_or_video": "image",
-    "image_src": "Image src error.", "downloaded": 0,
-    "save_location": "Local save in /data/mens-fashion", "category": "mens-fashion",
-}  # fmt: skip
-GEO_ROW = {"ind": 7528, "timestamp": "2020-08-28T03:52:47", "latitude": -89.9787,
-           "longitude": -173.293, "country": "Albania"}  # fmt: skip
-USER_ROW = {"ind": 7528, "first_name": "Zoë", "last_name": "", "age": 20,
-            "date_joined": "2015-10-24 11:23:51"}  # fmt: skip
+    "index": 7528,
+    "unique_id": "fbe53c66-3442-4773-b19e-d3ec6f54dddf",
+    "title": "No Title Data Available",
+    "description": "Keep the kids busy… ",
+    "poster_name": "Of Life & Lisa | Lifestyle Blog",
+    "follower_count": "1.5k",
+    "tag_list": "N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e",
+    "is_image_or_video": "image",
+    "image_src": "Image src error.",
+    "downloaded": 0,
+    "save_location": "Local save in /data/mens-fashion",
+    "category": "mens-fashion",
+}
+GEO_ROW = {
+    "ind": 7528,
+    "timestamp": "2020-08-28T03:52:47",
+    "latitude": -89.9787,
+    "longitude": -173.293,
+    "country": "Albania",
+}
+USER_ROW = {
+    "ind": 7528,
+    "first_name": "Zoë",
+    "last_name": "",
+    "age": 20,
+    "date_joined": "2015-10-24 11:23:51",
+}
 
 
 def write_jsonl(directory: Path) -> None:
