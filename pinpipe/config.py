@@ -74,6 +74,24 @@ class Sink(_Frozen):
     rotate_interval_ms: int = Field(5000, ge=100)
 
 
+class Databricks(_Frozen):
+    """Where the batch jobs run under the aws profile (used when batch.runner is databricks)."""
+
+    connection_id: str = "databricks_default"
+    existing_cluster_id: str = ""
+    spark_version: str = "17.3.x-scala2.13"
+    node_type_id: str = "m5d.large"
+    num_workers: int = Field(1, ge=0)
+    # Where the pinpipe wheel and the job entry script are uploaded, e.g. s3://bucket/jobs
+    artifacts_path: str = ""
+
+
+class Batch(_Frozen):
+    runner: Literal["local", "databricks"] = "local"
+    post_years: str = Field("2018-2022", pattern=r"^\d{4}-\d{4}$")
+    join_years: str = Field("2015-2020", pattern=r"^\d{4}-\d{4}$")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", frozen=True, extra="forbid"
@@ -95,6 +113,8 @@ class Settings(BaseSettings):
     credentials: Credentials = Credentials()
     airflow: Airflow = Airflow()
     sink: Sink = Sink()
+    batch: Batch = Batch()
+    databricks: Databricks = Databricks()
     source_db: str = Field(
         "", description="SQLAlchemy URL of the source database; empty: SQLite in state_dir"
     )

@@ -19,8 +19,9 @@ GOLD = (
 QUARANTINE = "quarantine"
 
 
-def root(s: Settings) -> str:
-    return f"s3a://{s.bucket}"
+def root(s: Settings, scheme: str = "s3a") -> str:
+    """The bucket's URI: ``s3a`` for Spark's Hadoop filesystem, ``s3`` for everything else."""
+    return f"{scheme}://{s.bucket}"
 
 
 def landed_topic(s: Settings, table: str) -> str:
@@ -28,17 +29,19 @@ def landed_topic(s: Settings, table: str) -> str:
     return f"{root(s)}/topics/{s.topics[table]}/"
 
 
-def table_path(s: Settings, name: str) -> str:
+def table_path(s: Settings, name: str, scheme: str = "s3a") -> str:
     """Delta table location: silver/<pin|geo|user>, gold/<name>, quarantine, streaming/<name>."""
+    base = f"{root(s, scheme)}/delta"
     if name in SILVER:
-        return f"{root(s)}/delta/silver/{name}"
+        return f"{base}/silver/{name}"
     if name in GOLD:
-        return f"{root(s)}/delta/gold/{name}"
-    if name == QUARANTINE or name == f"streaming_{QUARANTINE}":
-        return f"{root(s)}/delta/{name}"
+        return f"{base}/gold/{name}"
+    if name in (QUARANTINE, f"streaming_{QUARANTINE}"):
+        return f"{base}/{name}"
     if name in streaming_tables(s):
-        return f"{root(s)}/delta/streaming/{name}"
-    raise KeyError(name)
+        return f"{base}/streaming/{name}"
+    known = ", ".join(all_tables(s))
+    raise KeyError(f"no table named {name!r}; the pipeline writes: {known}")
 
 
 def streaming_tables(s: Settings) -> tuple[str, ...]:

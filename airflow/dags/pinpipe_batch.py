@@ -1,0 +1,72 @@
+"""The daily batch pipeline: landed data -> silver tables -> gold tables -> run summary.
+
+Where the Spark steps run (this machine, or Databricks) is configuration: see
+``pinpipe/orchestration.py``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import dag, task
+
+DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(minutes=1), "owner": "pinpipe"}
+
+
+def _landed_everywhere() -> bool:
+    """True when each of the three topics has at least one object in the lake."""
+    import boto3
+
+    from pinpipe.config import load_settings
+
+    s = load_settings()
+    s3 = boto3.client("s3", **s.aws_client_kwargs("s3"))
+    for topic in s.topics.values():
+        found = s3.list_objects_v2(Bucket=s.bucket, Prefix=f"topics/{topic}/", MaxKeys=1)
+        if not found.get("KeyCount"):
+            print(f"nothing landed yet for {topic}")
+            return False
+    return True
+
+
+@dag(
+    dag_id="pinpipe_batch",
+    description="Clean the landed pin, geo and user data and compute the gold tables",
+    schedule="@daily",
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["pinpipe", "batch"],
+)
+def pinpipe_batch() -> None:
+    from airflow.providers.standard.sensors.python import PythonSensor
+
+    from pinpipe.config import load_settings
+    from pinpipe.orchestration import spark_step
+
+    s = load_settings()
+    wait = PythonSensor(
+        task_id="check_landed_data",
+        python_callable=_landed_everywhere,
+        poke_interval=30,
+        timeout=15 * 60,
+        mode="reschedule",
+    )
+    years = ["--post-years", s.batch.post_years, "--join-years", s.batch.join_years]
+    clean = [spark_step(s, f"clean_{t}", ["clean", "--table", t]) for t in ("pin", "geo", "user")]
+    gold = spark_step(s, "analytics", ["analytics", *years])
+
+    @task(task_id="publish_run_summary")
+    def publish_run_summary(run_id: str | None = None) -> dict[str, object]:
+        from pinpipe.batch_summary import publish
+
+        return publish(load_settings(), run_id or "manual")
+
+    # Spark steps run one after another: two local Spark JVMs would not fit a small machine.
+    summary = publish_run_summary(run_id="{{ run_id }}")
+    wait >> clean[0] >> clean[1] >> clean[2] >> gold >> summary
+
+
+pinpipe_batch()

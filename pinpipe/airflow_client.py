@@ -1,0 +1,89 @@
+"""A small client of the Airflow REST API (v2): log in, trigger a DAG, wait for the run."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from pinpipe.config import Settings
+from pinpipe.errors import PinpipeError
+
+FINISHED = {"success", "failed"}
+
+
+class AirflowError(PinpipeError):
+    """Airflow could not be reached, or a run did not succeed."""
+
+
+@dataclass
+class AirflowClient:
+    base_url: str
+    token: str
+
+    @classmethod
+    def login(cls, s: Settings) -> AirflowClient:
+        url = f"{s.endpoints.airflow}/auth/token"
+        credentials = {
+            "username": s.airflow.username,
+            "password": s.airflow.password.get_secret_value(),
+        }
+        try:
+            r = requests.post(url, json=credentials, timeout=30)
+        except requests.RequestException as e:
+            raise AirflowError(f"Airflow is not reachable at {url}: start it with `make up`") from e
+        if r.status_code not in (200, 201):
+            raise AirflowError(
+                f"logging in to Airflow failed (HTTP {r.status_code}): {r.text[:300]}"
+            )
+        return cls(s.endpoints.airflow, r.json()["access_token"])
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        r = requests.request(
+            method, f"{self.base_url}/api/v2{path}",
+            headers={"Authorization": f"Bearer {self.token}"}, timeout=30, **kwargs,
+        )  # fmt: skip
+        if not r.ok:
+            raise AirflowError(f"{method} {path}: HTTP {r.status_code}: {r.text[:500]}")
+        return r.json()
+
+    def dag_ids(self) -> set[str]:
+        return {d["dag_id"] for d in self._call("GET", "/dags", params={"limit": 1000})["dags"]}
+
+    def wait_for_dag(self, dag_id: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while dag_id not in self.dag_ids():
+            if time.monotonic() > deadline:
+                raise AirflowError(f"Airflow has not loaded the DAG {dag_id} after {timeout:.0f}s")
+            time.sleep(2)
+
+    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
+        self._call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+        run = self._call(
+            "POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf or {}}
+        )
+        return str(run["dag_run_id"])
+
+    def run_state(self, dag_id: str, run_id: str) -> str:
+        return str(self._call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"])
+
+    def task_states(self, dag_id: str, run_id: str) -> dict[str, str | None]:
+        tis = self._call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")
+        return {ti["task_id"]: ti["state"] for ti in tis["task_instances"]}
+
+    def wait(
+        self, dag_id: str, run_id: str, timeout: float,
+        on_poll: Callable[[dict[str, str | None]], None] = lambda _: None,
+    ) -> str:  # fmt: skip
+        """Poll until the run finishes; returns its final state."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = self.run_state(dag_id, run_id)
+            on_poll(self.task_states(dag_id, run_id))
+            if state in FINISHED:
+                return state
+            time.sleep(3)
+        raise AirflowError(f"run {run_id} of {dag_id} did not finish within {timeout:.0f}s")
