@@ -52,6 +52,10 @@ lint: $(SETUP_STAMP) ## ruff lint and format check
 format: $(SETUP_STAMP) ## format the code
 	@.venv/bin/ruff format . && .venv/bin/ruff check --fix .
 
+bench: $(SETUP_STAMP) ## benchmarks: source generator, batch job vs DuckDB (BENCH_EVENTS=100000,1000000)
+	@.venv/bin/python -m bench.generator
+	@.venv/bin/python -m bench.batch
+
 compose: $(SETUP_STAMP) ## regenerate docker-compose.yml from the service definitions
 	@$(PINPIPE) compose
 

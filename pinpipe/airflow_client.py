@@ -43,9 +43,12 @@ class AirflowClient:
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         r = requests.request(
-            method, f"{self.base_url}/api/v2{path}",
-            headers={"Authorization": f"Bearer {self.token}"}, timeout=30, **kwargs,
-        )  # fmt: skip
+            method,
+            f"{self.base_url}/api/v2{path}",
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=30,
+            **kwargs,
+        )
         if not r.ok:
             raise AirflowError(f"{method} {path}: HTTP {r.status_code}: {r.text[:500]}")
         return r.json()
@@ -75,9 +78,12 @@ class AirflowClient:
         return {ti["task_id"]: ti["state"] for ti in tis["task_instances"]}
 
     def wait(
-        self, dag_id: str, run_id: str, timeout: float,
+        self,
+        dag_id: str,
+        run_id: str,
+        timeout: float,
         on_poll: Callable[[dict[str, str | None]], None] = lambda _: None,
-    ) -> str:  # fmt: skip
+    ) -> str:
         """Poll until the run finishes; returns its final state."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -33,6 +33,7 @@ def run(
 @app.command()
 def trigger(
     timeout: Annotated[float, typer.Option(help="seconds to wait for the run")] = 1800,
+    uid: Annotated[str | None, typer.Option(help="another pipeline user id to run for")] = None,
 ) -> None:
     """Trigger the batch DAG in the running Airflow and wait for its result."""
     from pinpipe.airflow_client import AirflowClient, AirflowError
@@ -40,7 +41,7 @@ def trigger(
     s = settings()
     client = AirflowClient.login(s)
     client.wait_for_dag(DAG_ID)
-    run_id = client.trigger(DAG_ID)
+    run_id = client.trigger(DAG_ID, conf={"uid": uid} if uid else None)
     console.print(f"triggered {DAG_ID} run {run_id}; UI: {s.endpoints.airflow}/dags/{DAG_ID}")
     with console.status("running") as spinner:
 

@@ -115,6 +115,7 @@ class Settings(BaseSettings):
     sink: Sink = Sink()
     batch: Batch = Batch()
     databricks: Databricks = Databricks()
+    lake_uri: str = Field("", description="the lake's root URI; empty: the bucket, over S3")
     source_db: str = Field(
         "", description="SQLAlchemy URL of the source database; empty: SQLite in state_dir"
     )

@@ -65,4 +65,4 @@ def spark_step(s: Settings, task_id: str, args: list[str]) -> Any:
         )
     from airflow.providers.standard.operators.python import PythonOperator
 
-    return PythonOperator(task_id=task_id, python_callable=run_local_step, op_args=[args])
+    return PythonOperator(task_id=task_id, python_callable=run_local_step, op_kwargs={"args": args})

@@ -20,8 +20,9 @@ QUARANTINE = "quarantine"
 
 
 def root(s: Settings, scheme: str = "s3a") -> str:
-    """The bucket's URI: ``s3a`` for Spark's Hadoop filesystem, ``s3`` for everything else."""
-    return f"{scheme}://{s.bucket}"
+    """The bucket's URI: ``s3a`` for Spark's Hadoop filesystem, ``s3`` for everything else;
+    or the ``lake_uri`` setting when it names another place (e.g. a local folder)."""
+    return s.lake_uri.rstrip("/") if s.lake_uri else f"{scheme}://{s.bucket}"
 
 
 def landed_topic(s: Settings, table: str) -> str:

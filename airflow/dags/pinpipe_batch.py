@@ -14,13 +14,21 @@ from airflow.sdk import dag, task
 DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(minutes=1), "owner": "pinpipe"}
 
 
-def _landed_everywhere() -> bool:
+# A run may name another pipeline user: trigger with conf {"uid": "..."}.
+UID = "{{ (dag_run.conf or {}).get('uid', '') }}"
+
+
+def _settings(uid: str = ""):  # type: ignore[no-untyped-def]
+    from pinpipe.config import load_settings
+
+    return load_settings(**({"uid": uid} if uid else {}))
+
+
+def _landed_everywhere(uid: str) -> bool:
     """True when each of the three topics has at least one object in the lake."""
     import boto3
 
-    from pinpipe.config import load_settings
-
-    s = load_settings()
+    s = _settings(uid)
     s3 = boto3.client("s3", **s.aws_client_kwargs("s3"))
     for topic in s.topics.values():
         found = s3.list_objects_v2(Bucket=s.bucket, Prefix=f"topics/{topic}/", MaxKeys=1)
@@ -43,29 +51,33 @@ def _landed_everywhere() -> bool:
 def pinpipe_batch() -> None:
     from airflow.providers.standard.sensors.python import PythonSensor
 
-    from pinpipe.config import load_settings
     from pinpipe.orchestration import spark_step
 
-    s = load_settings()
+    s = _settings()
     wait = PythonSensor(
         task_id="check_landed_data",
         python_callable=_landed_everywhere,
-        poke_interval=30,
-        timeout=15 * 60,
+        op_kwargs={"uid": UID},
+        poke_interval=10,
+        timeout=120,
         mode="reschedule",
+        soft_fail=True,  # nothing landed: the run is skipped, not failed, and frees the queue
     )
     years = ["--post-years", s.batch.post_years, "--join-years", s.batch.join_years]
-    clean = [spark_step(s, f"clean_{t}", ["clean", "--table", t]) for t in ("pin", "geo", "user")]
-    gold = spark_step(s, "analytics", ["analytics", *years])
+    clean = [
+        spark_step(s, f"clean_{t}", ["clean", "--table", t, "--uid", UID])
+        for t in ("pin", "geo", "user")
+    ]
+    gold = spark_step(s, "analytics", ["analytics", *years, "--uid", UID])
 
     @task(task_id="publish_run_summary")
-    def publish_run_summary(run_id: str | None = None) -> dict[str, object]:
+    def publish_run_summary(run_id: str, uid: str) -> dict[str, object]:
         from pinpipe.batch_summary import publish
 
-        return publish(load_settings(), run_id or "manual")
+        return publish(_settings(uid), run_id)
 
     # Spark steps run one after another: two local Spark JVMs would not fit a small machine.
-    summary = publish_run_summary(run_id="{{ run_id }}")
+    summary = publish_run_summary(run_id="{{ run_id }}", uid=UID)
     wait >> clean[0] >> clean[1] >> clean[2] >> gold >> summary
 
 

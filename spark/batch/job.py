@@ -81,13 +81,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--post-years", default="2018-2022", help="year range of posts (gold)")
     parser.add_argument("--join-years", default="2015-2020", help="year range of joins (gold)")
     parser.add_argument("--summary-file", help="also write the step's summary as JSON here")
+    parser.add_argument("--uid", default="", help="pipeline user id (default: the configured one)")
     args = parser.parse_args(argv)
 
     def years(text: str) -> tuple[int, int]:
         first, last = (int(y) for y in text.split("-"))
         return first, last
 
-    s = load_settings()
+    s = load_settings(**({"uid": args.uid} if args.uid else {}))
     spark = get_spark(s, f"pinpipe-batch-{args.step}")
     summary: dict[str, Any] = {"step": args.step}
     t0 = time.monotonic()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from pinpipe.config import PROJECT_ROOT
@@ -9,13 +13,67 @@ from pinpipe.config import PROJECT_ROOT
 pytestmark = pytest.mark.unit
 
 
-def test_dag_folder_loads_without_errors(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def load_dags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
     monkeypatch.setenv("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(PROJECT_ROOT / "airflow" / "dags"))
     assert bag.import_errors == {}
-    assert "pinpipe_stack_health" in bag.dag_ids
-    dag = bag.dags["pinpipe_stack_health"]
-    assert dag is not None and not dag.catchup
+    return bag
+
+
+def test_dag_folder_loads_without_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bag = load_dags(tmp_path, monkeypatch)
+    assert {"pinpipe_stack_health", "pinpipe_batch"} <= set(bag.dag_ids)
+    assert not bag.dags["pinpipe_stack_health"].catchup
+
+
+def test_batch_dag_runs_daily_in_order_with_retries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dag = load_dags(tmp_path, monkeypatch).dags["pinpipe_batch"]
+    assert dag.schedule == "@daily" or str(dag.timetable.summary) == "@daily"
+    assert not dag.catchup and dag.max_active_runs == 1
+    order = [
+        "check_landed_data",
+        "clean_pin",
+        "clean_geo",
+        "clean_user",
+        "analytics",
+        "publish_run_summary",
+    ]
+    for upstream, downstream in pairwise(order):
+        assert downstream in dag.get_task(upstream).downstream_task_ids
+    assert all(t.retries == 2 for t in dag.tasks)
+
+
+def test_locally_the_spark_steps_run_the_job_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dag = load_dags(tmp_path, monkeypatch).dags["pinpipe_batch"]
+    clean_pin = dag.get_task("clean_pin")
+    assert type(clean_pin).__name__ == "PythonOperator"
+    assert clean_pin.op_kwargs["args"][:3] == ["clean", "--table", "pin"]
+    assert "--uid" in dag.get_task("analytics").op_kwargs["args"]
+
+
+def test_with_the_aws_profile_the_same_steps_go_to_databricks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PINPIPE_PROFILE", "aws")
+    monkeypatch.setenv("PINPIPE_DATABRICKS__ARTIFACTS_PATH", "s3://artifacts/pinpipe")
+    monkeypatch.setenv("PINPIPE_DATABRICKS__EXISTING_CLUSTER_ID", "0101-abc")
+    dag = load_dags(tmp_path, monkeypatch).dags["pinpipe_batch"]
+    for task_id in ("clean_pin", "clean_geo", "clean_user", "analytics"):
+        task = dag.get_task(task_id)
+        assert type(task).__name__ == "DatabricksSubmitRunOperator"
+        assert task.spark_python_task["python_file"] == (
+            "s3://artifacts/pinpipe/pinpipe_batch_job.py"
+        )
+        assert task.existing_cluster_id == "0101-abc"
+    assert dag.get_task("clean_geo").spark_python_task["parameters"][:3] == [
+        "clean",
+        "--table",
+        "geo",
+    ]

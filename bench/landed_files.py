@@ -1,0 +1,35 @@
+"""Writes generated events in the S3 sink's landing layout to a local folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pinpipe.config import Settings
+from pinpipe.schema import SOURCE_TABLES, to_wire
+from pinpipe.source.generator import SourceGenerator
+
+RECORDS_PER_OBJECT = 10_000
+
+
+def write_landed(s: Settings, root: Path, events: int, seed: int = 1) -> None:
+    handles: dict[str, list[str]] = {t.short: [] for t in SOURCE_TABLES}
+    starts = dict.fromkeys(handles, 0)
+
+    def flush(table: str) -> None:
+        topic = s.topics[table]
+        folder = root / "topics" / topic / "partition=0"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"{topic}+0+{starts[table]:010d}.json"
+        (folder / name).write_text("".join(handles[table]))
+        starts[table] += len(handles[table])
+        handles[table] = []
+
+    for triplet in SourceGenerator(events, seed=seed):
+        for table, row in zip(SOURCE_TABLES, triplet, strict=True):
+            handles[table.short].append(json.dumps(to_wire(row), ensure_ascii=False) + "\n")
+            if len(handles[table.short]) >= RECORDS_PER_OBJECT:
+                flush(table.short)
+    for table in handles:
+        if handles[table]:
+            flush(table)
