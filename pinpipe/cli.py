@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pinpipe import cli_batch, cli_emulate, cli_source
+from pinpipe import cli_batch, cli_emulate, cli_source, cli_stream
 from pinpipe.config import Settings, settings
 from pinpipe.errors import PinpipeError
 
@@ -27,6 +27,7 @@ app.add_typer(service_app, name="service")
 app.add_typer(cli_source.app, name="source")
 app.add_typer(cli_emulate.app, name="emulate")
 app.add_typer(cli_batch.app, name="batch")
+app.add_typer(cli_stream.app, name="stream")
 app.command("table")(cli_batch.table)
 console = Console()
 err = Console(stderr=True)

@@ -45,8 +45,17 @@ def table_path(s: Settings, name: str, scheme: str = "s3a") -> str:
     raise KeyError(f"no table named {name!r}; the pipeline writes: {known}")
 
 
+def checkpoint_path(s: Settings, table: str) -> str:
+    """Each streaming query's own checkpoint."""
+    return f"{root(s)}/checkpoints/streaming/{table}"
+
+
+def streaming_table(s: Settings, table: str) -> str:
+    return f"{s.uid}_{table}_table"
+
+
 def streaming_tables(s: Settings) -> tuple[str, ...]:
-    return tuple(f"{s.uid}_{t}_table" for t in SILVER)
+    return tuple(streaming_table(s, t) for t in SILVER)
 
 
 def all_tables(s: Settings) -> tuple[str, ...]:

@@ -48,6 +48,7 @@ class Service:
     url: Callable[[Settings], str]
     prepare: Callable[[Settings], None] | None = None
     hint: str = ""
+    optional: bool = False  # not started by `up` (started on demand), stopped by `down`
 
 
 def _host_port(endpoint: str) -> tuple[str, int]:
@@ -392,9 +393,33 @@ def all_services() -> list[Service]:
     ]
 
 
+def _streaming_launch(s: Settings) -> Launch:
+    return Launch([sys.executable, "-m", "pinpipe.spark.streaming.job"])
+
+
+def _streaming_health(s: Settings) -> Health:
+    from pinpipe.sandbox import runner
+
+    running = runner.running_pid(s, "streaming") is not None
+    return Health(running, "" if running else "not running")
+
+
+STREAMING = Service(
+    name="streaming",
+    description="Spark Structured Streaming: Kinesis -> Delta",
+    ports=(),
+    depends_on=("localstack",),
+    launch=_streaming_launch,
+    health=_streaming_health,
+    url=lambda s: "",
+    optional=True,
+    hint="`pinpipe logs streaming` shows the Spark job's log.",
+)
+
+
 def service_named(name: str) -> Service:
-    for service in all_services():
+    for service in [*all_services(), STREAMING]:
         if service.name == name:
             return service
-    known = ", ".join(s.name for s in all_services())
+    known = ", ".join(s.name for s in [*all_services(), STREAMING])
     raise SandboxError(f"no service named {name!r} (known: {known})")

@@ -10,7 +10,7 @@ from pinpipe.aws import connector, provision
 from pinpipe.config import Settings
 from pinpipe.errors import PinpipeError, SandboxError
 from pinpipe.sandbox import lake_snapshot, runner
-from pinpipe.sandbox.services import Service, all_services
+from pinpipe.sandbox.services import STREAMING, Service, all_services
 
 Progress = Callable[[str], None]
 
@@ -88,7 +88,7 @@ def down(s: Settings, progress: Progress = lambda _: None) -> list[str]:
         except Exception as e:
             progress(f"warning: saving the lake failed ({e}); the S3 sink will land it again")
     stopped = []
-    for service in reversed(all_services()):
+    for service in [STREAMING, *reversed(all_services())]:
         progress(f"stopping {service.name}")
         if runner.stop(s, service.name):
             stopped.append(service.name)

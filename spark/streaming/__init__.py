@@ -1,0 +1,1 @@
+"""Streaming: a Kinesis source for Spark and the job that lands the three streams in Delta."""

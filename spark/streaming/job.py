@@ -1,0 +1,168 @@
+"""The streaming job: each Kinesis stream -> the batch cleaning -> its Delta table, exactly once.
+
+Three queries, one per stream, each with its own checkpoint. Every micro-batch is cleaned with
+the same functions as the batch job and merged into ``<uid>_<table>_table`` on the join key, so a
+micro-batch replayed after a crash changes nothing; unparseable records are appended to
+``streaming_quarantine`` as an idempotent Delta write keyed by the query and batch id.
+
+    python -m pinpipe.spark.streaming.job                  # run until stopped (Ctrl-C / SIGTERM)
+    python -m pinpipe.spark.streaming.job --available-now  # process what is there, then stop
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from functools import partial
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from pinpipe.config import Settings, load_settings
+from pinpipe.schema import BY_SHORT
+from pinpipe.spark import lake
+from pinpipe.spark.batch import clean
+from pinpipe.spark.session import get_spark
+from pinpipe.spark.streaming import kinesis_source
+
+TRIGGER_INTERVAL = "2 seconds"
+
+
+def kinesis_options(s: Settings, table: str) -> dict[str, str]:
+    options = {
+        "streamName": s.streams[table],
+        "region": s.region,
+        "initialPosition": "earliest",
+    }
+    if s.endpoints.kinesis:
+        options["endpoint"] = s.endpoints.kinesis
+    if s.credentials.source == "static":
+        options["awsAccessKey"] = s.credentials.access_key_id
+        options["awsSecretKey"] = s.credentials.secret_access_key.get_secret_value()
+    return options
+
+
+def write_batch(s: Settings, table: str, batch: DataFrame, batch_id: int) -> None:
+    """Clean one micro-batch and merge it into the table (idempotent if replayed)."""
+    from delta.tables import DeltaTable
+
+    spark = batch.sparkSession
+    silver, rejected = clean.clean(batch, BY_SHORT[table])
+    target = lake.table_path(s, lake.streaming_table(s, table))
+    if DeltaTable.isDeltaTable(spark, target):
+        (
+            DeltaTable.forPath(spark, target).alias("t")
+            .merge(silver.alias("s"), "t.ind = s.ind")
+            .whenMatchedUpdateAll()
+            .whenNotMatchedInsertAll()
+            .execute()
+        )  # fmt: skip
+    else:
+        silver.write.format("delta").mode("append").save(target)
+    (
+        rejected.write.format("delta").mode("append")
+        .option("txnAppId", f"{s.uid}-{table}-quarantine")
+        .option("txnVersion", batch_id)
+        .save(lake.table_path(s, f"streaming_{lake.QUARANTINE}"))
+    )  # fmt: skip
+
+
+QUARANTINE_SCHEMA = "source_table string, source string, position long, raw string, reason string"
+
+
+def ensure_quarantine(spark: SparkSession, s: Settings) -> None:
+    """The three queries append to one quarantine table: create it before they start, as
+    concurrent first writes to an empty table conflict."""
+    from delta.tables import DeltaTable
+
+    path = lake.table_path(s, f"streaming_{lake.QUARANTINE}")
+    if not DeltaTable.isDeltaTable(spark, path):
+        spark.createDataFrame([], QUARANTINE_SCHEMA).write.format("delta").save(path)
+
+
+def start_query(spark: SparkSession, s: Settings, table: str, available_now: bool) -> Any:
+    raw = spark.readStream.format("kinesis").options(**kinesis_options(s, table)).load()
+    records = raw.select(
+        F.concat_ws(":", "stream", "shardId", "sequenceNumber").alias("source"),
+        F.unix_micros("approximateArrivalTimestamp").alias("position"),
+        F.col("data").cast("string").alias("raw"),
+    )
+    writer = (
+        records.writeStream.queryName(lake.streaming_table(s, table))
+        .foreachBatch(partial(write_batch, s, table))
+        .option("checkpointLocation", lake.checkpoint_path(s, table))
+    )
+    trigger = {"availableNow": True} if available_now else {"processingTime": TRIGGER_INTERVAL}
+    return writer.trigger(**trigger).start()
+
+
+def run_available_now(spark: SparkSession, s: Settings, tables: list[str]) -> int:
+    """Process everything available, then stop; returns the number of records processed.
+
+    A query restarted after a crash first replays its unfinished micro-batch and may stop there,
+    so passes repeat until one finds nothing new.
+    """
+    total = 0
+    while True:
+        queries = [start_query(spark, s, t, available_now=True) for t in tables]
+        for q in queries:
+            q.awaitTermination()
+            if q.exception() is not None:
+                raise RuntimeError(f"query {q.name} failed: {q.exception()}")
+        processed = sum(p["numInputRows"] for q in queries for p in q.recentProgress)
+        total += processed
+        if processed == 0:
+            return total
+
+
+def run_continuously(spark: SparkSession, s: Settings, tables: list[str]) -> None:
+    """Micro-batches every few seconds until SIGTERM or Ctrl-C."""
+    queries = [start_query(spark, s, t, available_now=False) for t in tables]
+    stop = threading.Event()
+
+    def request_stop(*_: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    print(f"streaming {', '.join(q.name for q in queries)}", flush=True)
+    try:
+        while not stop.is_set() and all(q.isActive for q in queries):
+            stop.wait(1)
+        for q in queries:
+            if q.exception() is not None:
+                raise RuntimeError(f"query {q.name} failed: {q.exception()}")
+    finally:
+        for q in queries:
+            q.stop()
+    print("streaming stopped", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="pinpipe.spark.streaming.job",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--available-now", action="store_true", help="process every record available now, then stop"
+    )
+    parser.add_argument("--tables", default="pin,geo,user", help="streams to process")
+    args = parser.parse_args(argv)
+
+    s = load_settings()
+    spark = get_spark(s, "pinpipe-streaming")
+    kinesis_source.register(spark)
+    ensure_quarantine(spark, s)
+    tables = args.tables.split(",")
+    if args.available_now:
+        print(f"processed {run_available_now(spark, s, tables)} records", flush=True)
+    else:
+        run_continuously(spark, s, tables)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
