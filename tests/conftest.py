@@ -8,9 +8,11 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,6 +71,10 @@ def _test_env(state_dir: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    if os.environ.get("PINPIPE_TEST_SANDBOX") == "attach":
+        # Use the stack already running with the current configuration (faster inner loop).
+        yield Sandbox(settings=load_settings(), env=dict(os.environ))
+        return
     state_dir = tmp_path_factory.mktemp("sandbox-state")
     env = _test_env(state_dir)
     saved = dict(os.environ)
@@ -84,3 +90,15 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local Spark session (with Delta) for every Spark test."""
+    os.environ["TZ"] = "UTC"  # collected timestamps are converted with the process's zone
+    time.tzset()
+    from pinpipe.spark.session import get_spark
+
+    session = get_spark(load_settings(), "pinpipe-tests")
+    yield session
+    session.stop()
