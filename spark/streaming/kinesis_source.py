@@ -39,6 +39,7 @@ SCHEMA = StructType(
     ]
 )
 Record = tuple[str, bytes, str, str, str, datetime]
+MAX_EMPTY_CALLS = 3
 RETRYABLE = {
     "ProvisionedThroughputExceededException",
     "LimitExceededException",
@@ -71,6 +72,7 @@ class ShardReader:
     after: str | None
     batch_size: int = 10_000
     _iterator: str | None = field(default=None, init=False)
+    _empty_calls: int = field(default=0, init=False)
 
     def _new_iterator(self) -> str:
         kwargs: dict[str, Any] = {"StreamName": self.stream, "ShardId": self.shard}
@@ -101,10 +103,14 @@ class ShardReader:
             records = got["Records"]
             if records:
                 self.after = records[-1]["SequenceNumber"]
+                self._empty_calls = 0
+            else:
+                self._empty_calls += 1
             self._iterator = got.get("NextShardIterator")  # None once a closed shard is done
-            caught_up = not records and (
-                got.get("MillisBehindLatest", 0) == 0 or not self._iterator
-            )
+            # Caught up: Kinesis says so, or the shard is closed, or several calls in a row came
+            # back empty (an emulator may never report zero lag).
+            behind = got.get("MillisBehindLatest", 0)
+            caught_up = not records and (behind == 0 or self._empty_calls >= MAX_EMPTY_CALLS)
             return records, caught_up or self._iterator is None
         raise RuntimeError(f"{self.stream}/{self.shard}: Kinesis kept throttling; giving up")
 
