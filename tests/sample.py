@@ -22,3 +22,19 @@ def read_sample(name: str) -> list[dict[str, object]]:
 
 def sample_dir() -> Path:
     return SAMPLE_DIR
+
+
+def assert_sample_stored(conn: object) -> None:
+    """Every value of the real sample reads back from the source database unchanged."""
+    from pinpipe.schema import DATETIME_FORMAT, SOURCE_TABLES
+    from pinpipe.source import db
+
+    for table in SOURCE_TABLES:
+        stored = {r[table.key]: r for r in db.read_rows(conn, table)}  # type: ignore[arg-type]
+        for original in read_sample(table.name):
+            row = stored[original[table.key]]
+            for col in table.columns:
+                value = row[col.name]
+                if col.type == "datetime":
+                    value = value.strftime(DATETIME_FORMAT)
+                assert value == original[col.name], (table.name, original[table.key], col.name)

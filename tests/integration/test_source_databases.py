@@ -11,7 +11,7 @@ from pinpipe.schema import SOURCE_TABLES
 from pinpipe.source import db, populate
 from pinpipe.source.generator import SourceGenerator
 from tests.integration import databases
-from tests.sample import SAMPLE_ROWS, read_sample, sample_available, sample_dir
+from tests.sample import SAMPLE_ROWS, assert_sample_stored, sample_available, sample_dir
 
 pytestmark = pytest.mark.integration
 
@@ -55,15 +55,7 @@ def test_the_real_sample_reads_back_unchanged(database_url: str) -> None:
     populate.prepare_tables(engine, replace=True)
     assert populate.load(engine, sample_dir()) == {t: SAMPLE_ROWS for t in ("pin", "geo", "user")}
     with engine.connect() as conn:
-        for table in SOURCE_TABLES:
-            stored = {r[table.key]: r for r in db.read_rows(conn, table)}
-            for original in read_sample(table.name):
-                row = stored[original[table.key]]
-                for col in table.columns:
-                    value = row[col.name]
-                    if col.type == "datetime":
-                        value = value.strftime("%Y-%m-%d %H:%M:%S")
-                    assert value == original[col.name], (table.name, original[table.key], col.name)
+        assert_sample_stored(conn)
 
 
 def test_a_wrong_url_says_what_is_wrong(tmp_path: Path) -> None:

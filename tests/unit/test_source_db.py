@@ -12,7 +12,7 @@ import pytest
 
 from pinpipe.schema import GEO, PIN, SOURCE_TABLES, USER
 from pinpipe.source import db, loader, populate
-from tests.sample import SAMPLE_ROWS, read_sample, sample_available, sample_dir
+from tests.sample import SAMPLE_ROWS, assert_sample_stored, sample_available, sample_dir
 
 pytestmark = pytest.mark.unit
 
@@ -129,12 +129,4 @@ def test_the_real_sample_loads_and_reads_back_unchanged(tmp_path: Path) -> None:
     counts = populate.load(engine, sample_dir())
     assert counts == {"pin": SAMPLE_ROWS, "geo": SAMPLE_ROWS, "user": SAMPLE_ROWS}
     with engine.connect() as conn:
-        for table in SOURCE_TABLES:
-            stored = {r[table.key]: r for r in db.read_rows(conn, table)}
-            for original in read_sample(table.name):
-                row = stored[original[table.key]]
-                for col in table.columns:
-                    value = row[col.name]
-                    if col.type == "datetime":
-                        value = value.strftime("%Y-%m-%d %H:%M:%S")
-                    assert value == original[col.name], (table.name, original[table.key], col.name)
+        assert_sample_stored(conn)
