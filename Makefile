@@ -8,7 +8,7 @@ SETUP_INPUTS := scripts/setup.sh pyproject.toml requirements.lock requirements-l
 	requirements-tools.lock compose/kafka/pom.xml compose/connect/pom.xml compose/spark/pom.xml \
 	services/s3_sink_connector/pom.xml $(shell find services/s3_sink_connector/src -type f 2>/dev/null)
 
-.PHONY: help setup up down status logs reset demo test test-unit test-integration lint format compose bench lock
+.PHONY: help setup up down status logs reset demo report test test-unit test-integration lint format compose bench lock
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
@@ -36,9 +36,13 @@ logs: $(SETUP_STAMP) ## where each service logs, and a tail of each
 reset: $(SETUP_STAMP) ## wipe all pipeline data (keeps installs); the stack must be down
 	@$(PINPIPE) reset --yes
 
-demo: $(SETUP_STAMP) ## set up, start the stack and run the pipeline end to end
-	@$(PINPIPE) up
-	@echo "The pipeline steps (source, emulator, batch, streaming, report) are not yet part of the demo."
+DEMO_ROWS ?= 11000
+DEMO_STREAM_EVENTS ?= 300
+demo: $(SETUP_STAMP) ## set up, start the stack, run the pipeline end to end, write the report (DEMO_ROWS, DEMO_SOURCE=DIR)
+	@$(PINPIPE) demo --rows $(DEMO_ROWS) --stream-events $(DEMO_STREAM_EVENTS) $(if $(DEMO_SOURCE),--source "$(DEMO_SOURCE)")
+
+report: $(SETUP_STAMP) ## write the report from the lake (the stack must be up)
+	@$(PINPIPE) report
 
 test: $(SETUP_STAMP) ## run every test: unit, then integration against the real stack
 	@$(PYTEST) tests/unit tests/spark tests/integration tests/e2e
@@ -52,9 +56,11 @@ lint: $(SETUP_STAMP) ## ruff lint and format check
 format: $(SETUP_STAMP) ## format the code
 	@.venv/bin/ruff format . && .venv/bin/ruff check --fix .
 
-bench: $(SETUP_STAMP) ## benchmarks: source generator, batch job vs DuckDB (BENCH_EVENTS=100000,1000000)
+bench: $(SETUP_STAMP) ## benchmarks: generator, batch vs DuckDB (BENCH_EVENTS=…), streaming (starts the stack)
 	@.venv/bin/python -m bench.generator
 	@.venv/bin/python -m bench.batch
+	@$(PINPIPE) up
+	@.venv/bin/python -m bench.streaming
 
 compose: $(SETUP_STAMP) ## regenerate docker-compose.yml from the service definitions
 	@$(PINPIPE) compose

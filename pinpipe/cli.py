@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pinpipe import cli_batch, cli_emulate, cli_source, cli_stream
+from pinpipe import cli_batch, cli_demo, cli_emulate, cli_source, cli_stream
 from pinpipe.config import Settings, settings
 from pinpipe.errors import PinpipeError
 
@@ -29,6 +29,8 @@ app.add_typer(cli_emulate.app, name="emulate")
 app.add_typer(cli_batch.app, name="batch")
 app.add_typer(cli_stream.app, name="stream")
 app.command("table")(cli_batch.table)
+app.command("demo")(cli_demo.demo)
+app.command("report")(cli_demo.report)
 console = Console()
 err = Console(stderr=True)
 

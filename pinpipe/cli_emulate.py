@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import signal
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -11,6 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from pinpipe.config import Settings, load_settings
 from pinpipe.errors import PinpipeError
+
+if TYPE_CHECKING:
+    from pinpipe.services.emulator.emulator import RunSummary
 
 app = typer.Typer(help="Post source rows through the API gateway, as users posting would.")
 console = Console()
@@ -47,6 +51,11 @@ Db = Annotated[
 ]
 
 
+def checkpoint_file(s: Settings, path: str) -> Path:
+    """Where a path's progress is kept, per pipeline user (each has its own topics/streams)."""
+    return s.state_dir / "emulator" / s.uid / f"checkpoint-{path}.json"
+
+
 def _run(
     path: str,
     count: int | None,
@@ -59,9 +68,9 @@ def _run(
     profile: str | None,
     api_url: str | None,
     db_url: str | None,
-) -> None:
+) -> RunSummary:
     from pinpipe.aws.provision import api_url as deployed_api_url
-    from pinpipe.services.emulator.emulator import Emulator, EmulatorOptions, RunSummary, stop_on
+    from pinpipe.services.emulator.emulator import Emulator, EmulatorOptions, stop_on
     from pinpipe.services.emulator.sender import Sender
     from pinpipe.source import db
 
@@ -116,9 +125,7 @@ def _run(
                 stats=f"{rate_now:,.1f} events/s  retries {c.retries}  failed {c.dead_records}",
             )
 
-        emulator = Emulator(
-            s, engine, options, run_dir / f"checkpoint-{path}.json", sender, on_progress
-        )
+        emulator = Emulator(s, engine, options, checkpoint_file(s, path), sender, on_progress)
         previous = signal.signal(signal.SIGINT, stop_on(sender.stop))
         try:
             summary = emulator.run()
@@ -139,6 +146,7 @@ def _run(
             f"they are in {sender.dead_letter_file}"
         )
         raise typer.Exit(1)
+    return summary
 
 
 @app.command()

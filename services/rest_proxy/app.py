@@ -54,7 +54,7 @@ async def list_topics(request: web.Request) -> web.Response:
 
 async def get_topic(request: web.Request) -> web.Response:
     topic = request.match_info["topic"]
-    partitions = (await request.app[PRODUCER_KEY].topics()).get(topic)
+    partitions = await request.app[PRODUCER_KEY].partitions(topic)
     if partitions is None:
         return _error(404, 40401, f"Topic {topic} not found.")
     return web.json_response(
@@ -84,7 +84,7 @@ async def produce(request: web.Request) -> web.Response:
         )
 
     producer = request.app[PRODUCER_KEY]
-    partitions = (await producer.topics()).get(topic)
+    partitions = await producer.partitions(topic)
     if partitions is None:
         return _error(404, 40401, f"Topic {topic} not found.")
 

@@ -39,9 +39,17 @@ class AsyncProducer:
         while not self._stop.is_set():
             self._producer.poll(0.1)
 
-    async def topics(self) -> dict[str, list[int]]:
+    async def partitions(self, topic: str) -> list[int] | None:
+        """The topic's partition ids, or None if it does not exist. A topic missing from the
+        cache is looked up again, so one created a moment ago is found."""
+        found = (await self.topics()).get(topic)
+        if found is None:
+            found = (await self.topics(refresh=True)).get(topic)
+        return found
+
+    async def topics(self, refresh: bool = False) -> dict[str, list[int]]:
         """Topic name -> partition ids, refreshed at most every few seconds."""
-        if time.monotonic() - self._metadata_at > METADATA_TTL_S:
+        if refresh or time.monotonic() - self._metadata_at > METADATA_TTL_S:
             loop = asyncio.get_running_loop()
             md = await loop.run_in_executor(None, lambda: self._admin.list_topics(timeout=10))
             self._metadata = {

@@ -3,14 +3,12 @@ test sees only its own records, and waiting for the S3 sink to land them."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
 
-import boto3
 import requests
-from confluent_kafka import Consumer, TopicPartition
 
+from pinpipe import landing
 from pinpipe.config import Settings, load_settings
 from tests.conftest import Sandbox
 
@@ -59,28 +57,4 @@ def remove_connector(pipeline: Pipeline) -> None:
 
 def wait_until_landed(pipeline: Pipeline, timeout: float = 180) -> dict[str, int]:
     """Wait until every record of the uid's topics is in the lake; returns records per topic."""
-    s = pipeline.settings
-    consumer = Consumer({"bootstrap.servers": s.endpoints.kafka_bootstrap, "group.id": "landing"})
-    try:
-        ends = {
-            t: consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1]
-            for t, topic in s.topics.items()
-        }
-    finally:
-        consumer.close()
-    s3 = boto3.client("s3", **s.aws_client_kwargs("s3"))
-    deadline = time.monotonic() + timeout
-    landed: dict[str, int] = {}
-    while time.monotonic() < deadline:
-        for t, topic in s.topics.items():
-            landed[t] = 0
-            for page in s3.get_paginator("list_objects_v2").paginate(
-                Bucket=s.bucket, Prefix=f"topics/{topic}/"
-            ):
-                for obj in page.get("Contents", []):
-                    meta = s3.head_object(Bucket=s.bucket, Key=obj["Key"])["Metadata"]
-                    landed[t] = max(landed[t], int(meta["end-offset"]) + 1)
-        if all(landed[t] >= ends[t] for t in ends):
-            return ends
-        time.sleep(2)
-    raise AssertionError(f"landing incomplete after {timeout}s: {landed} of {ends}")
+    return landing.wait_until_landed(pipeline.settings, timeout)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from pinpipe.services.rest_proxy.app import BINARY_V2, JSON_V2, create_app
-from pinpipe.services.rest_proxy.producer import DeliveryError
+from pinpipe.services.rest_proxy.producer import AsyncProducer, DeliveryError
 
 pytestmark = pytest.mark.unit
 
@@ -29,6 +30,9 @@ class FakeProducer:
 
     async def topics(self) -> dict[str, list[int]]:
         return {"t.pin": [0, 1]}
+
+    async def partitions(self, topic: str) -> list[int] | None:
+        return (await self.topics()).get(topic)
 
     async def produce_all(self, topic: str, messages: list[Any]) -> list[Any]:
         out: list[Any] = []
@@ -129,3 +133,19 @@ async def test_topic_metadata() -> None:
     assert topics == ["t.pin"]
     assert [p["partition"] for p in one["partitions"]] == [0, 1]
     assert missing.status == 404
+
+
+async def test_a_topic_created_since_the_last_metadata_fetch_is_found() -> None:
+    fetches: list[int] = []
+
+    class Admin:
+        def list_topics(self, timeout: float) -> Any:
+            fetches.append(1)
+            topics = {"new": SimpleNamespace(partitions={0: None}, error=None)}
+            return SimpleNamespace(topics=topics if len(fetches) > 1 else {})
+
+    producer = AsyncProducer("127.0.0.1:1")
+    producer._admin = Admin()  # type: ignore[assignment]
+    assert await producer.partitions("new") == [0]  # the cache lacked it: fetched again
+    assert await producer.partitions("missing") is None
+    assert len(fetches) == 3
