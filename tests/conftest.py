@@ -5,6 +5,7 @@ stack is never touched."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -102,3 +103,5 @@ def spark() -> Iterator[Any]:
     session = get_spark(load_settings(), "pinpipe-tests")
     yield session
     session.stop()
+    # py4j logs from finalizers at interpreter exit, after pytest has closed its streams.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
