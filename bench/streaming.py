@@ -34,12 +34,13 @@ import requests
 from pinpipe.aws import provision
 from pinpipe.config import PROJECT_ROOT, Settings, load_settings
 from pinpipe.errors import PinpipeError
+from pinpipe.report import figures
 from pinpipe.sandbox import runner
 from pinpipe.schema import BY_SHORT, SOURCE_TABLES
 from pinpipe.services.emulator import payloads
 from pinpipe.source.generator import SourceGenerator
 from pinpipe.spark import lake
-from pinpipe.spark.streaming.kinesis_source import ShardReader
+from pinpipe.spark.streaming.job import TRIGGER_INTERVAL
 
 TABLES = [t.short for t in SOURCE_TABLES]
 Key = tuple[str, int]  # (table, ind)
@@ -260,16 +261,8 @@ def preload(s: Settings, count: int) -> float:
 
 def raw_read_rate(s: Settings) -> tuple[int, float]:
     """Read every record of the streams with plain GetRecords calls: (records, records/s)."""
-    kinesis = boto3.client("kinesis", **s.aws_client_kwargs("kinesis"))
-    total = 0
     t = time.perf_counter()
-    for stream in s.streams.values():
-        for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
-            reader = ShardReader(kinesis, stream, shard["ShardId"], None)
-            caught_up = False
-            while not caught_up:
-                records, caught_up = reader.next_records()
-                total += len(records)
+    total = sum(figures.kinesis_records(s).values())
     return total, total / (time.perf_counter() - t)
 
 
@@ -333,7 +326,7 @@ def main() -> None:
     print(f"  {'end to end (Delta)':26} {e50:>7.2f} {e95:>7.2f}")
     print(f"  {'Kinesis alone (GetRecords)':26} {k50:>7.2f} {k95:>7.2f}")
     print(f"  {'Kinesis share':26} {k50 / e50:>7.0%} {k95 / e95:>7.0%}")
-    print(f"  trigger interval: {job_trigger()}")
+    print(f"  trigger interval: {TRIGGER_INTERVAL}")
     print()
     rps = tput["records"] / tput["wall"]
     print(f"throughput ({tput['records']:,} of {tput['expected']:,} records, 3 queries):")
@@ -342,12 +335,6 @@ def main() -> None:
     print(f"  job / GetRecords         {rps / tput['raw_rate']:>10.2f}x")
     print(f"  share of batch time spent reading Kinesis: {tput['kinesis_share']:.0%}")
     print(f"  PutRecords (preload)     {tput['put_rate']:>10,.0f} records/s")
-
-
-def job_trigger() -> str:
-    from pinpipe.spark.streaming.job import TRIGGER_INTERVAL
-
-    return TRIGGER_INTERVAL
 
 
 if __name__ == "__main__":

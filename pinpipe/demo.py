@@ -136,8 +136,9 @@ def emulate(s: Settings, path: str, o: DemoOptions) -> str:
     resume = cli_emulate.checkpoint_file(s, path).exists()
     try:
         sent = cli_emulate._run(
-            path, count, None, 0.0, batch_size, None, True, resume, None, None, None
-        )
+            path, count=count, duration=None, rate=0.0, batch_size=batch_size, seed=None,
+            all_rows=True, resume=resume, profile=None, api_url=None, db_url=None,
+        )  # fmt: skip
     except typer.Exit as e:
         if e.exit_code:
             raise DemoFailed(f"some {path} events could not be delivered") from e
