@@ -11,6 +11,7 @@ import requests
 
 from pinpipe.config import Settings
 from pinpipe.errors import PinpipeError
+from pinpipe.sandbox.services.airflow import admin_password
 
 FINISHED = {"success", "failed"}
 
@@ -29,7 +30,7 @@ class AirflowClient:
         url = f"{s.endpoints.airflow}/auth/token"
         credentials = {
             "username": s.airflow.username,
-            "password": s.airflow.password.get_secret_value(),
+            "password": admin_password(s),
         }
         try:
             r = requests.post(url, json=credentials, timeout=30)

@@ -58,6 +58,8 @@ def _status_rows(s: Settings) -> list[dict[str, object]]:
 
 
 def _print_status(s: Settings, api_url: str | None) -> None:
+    from pinpipe.sandbox.services.airflow import admin_password
+
     table = Table(title=f"pinpipe sandbox (profile {s.profile}, uid {s.uid})")
     for col in ("service", "state", "url"):
         table.add_column(col)
@@ -73,8 +75,7 @@ def _print_status(s: Settings, api_url: str | None) -> None:
     console.print(table)
     console.print(f"API gateway: {api_url or '(not deployed)'}")
     console.print(
-        f"Airflow UI:  {s.endpoints.airflow}  login {s.airflow.username} / "
-        f"{s.airflow.password.get_secret_value()}"
+        f"Airflow UI:  {s.endpoints.airflow}  login {s.airflow.username} / {admin_password(s)}"
     )
 
 
@@ -93,7 +94,7 @@ def up() -> None:
 
 @app.command()
 def down() -> None:
-    """Stop every process of the stack (the lake is saved first; data is kept)."""
+    """Stop every process of the stack (all data is kept)."""
     from pinpipe.sandbox import stack
 
     s = _cfg()
@@ -107,6 +108,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
     """Show each service, its health and URL, and the API gateway's invoke URL."""
     from pinpipe.aws.provision import api_url
     from pinpipe.sandbox import runner
+    from pinpipe.sandbox.services.airflow import admin_password
 
     s = _cfg()
     url = api_url(s) if runner.running_pid(s, "localstack") else None
@@ -118,6 +120,8 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
                     "uid": s.uid,
                     "api_url": url,
                     "airflow_url": s.endpoints.airflow,
+                    "airflow_username": s.airflow.username,
+                    "airflow_password": admin_password(s),
                     "bucket": s.bucket,
                     "topics": s.topics,
                     "streams": s.streams,
@@ -168,12 +172,9 @@ def reset(
 def provision_cmd() -> None:
     """Create the bucket, topics, streams and REST API for the current profile (idempotent)."""
     from pinpipe.aws import provision
-    from pinpipe.sandbox import lake_snapshot
 
     s = _cfg()
     url = provision.provision(s, step=lambda name: console.print(f"provisioning {name}"))
-    if s.profile == "local":
-        console.print(f"restored {lake_snapshot.restore(s)} lake objects")
     console.print(f"API invoke URL: {url}")
 
 
@@ -221,9 +222,10 @@ def service_run(name: str) -> None:
 @service_app.command("health")
 def service_health(name: str) -> None:
     """Exit 0 if the service is healthy, 1 otherwise (used as a container health check)."""
+    from pinpipe.sandbox import runner
     from pinpipe.sandbox.services import service_named
 
-    result = service_named(name).health(_cfg())
+    result = runner.check_health(_cfg(), service_named(name))
     if not result.ok:
         err.print(result.detail)
         raise typer.Exit(1)

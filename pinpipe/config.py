@@ -7,6 +7,7 @@ root, the profile file ``aws/profiles/<profile>.toml``, then the defaults below.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from contextvars import ContextVar
@@ -14,7 +15,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from pinpipe.errors import ConfigError
@@ -39,6 +48,7 @@ class Ports(_Frozen):
     rest_proxy: Port = Field(8082, ge=1, le=65535)
     connect: Port = Field(8083, ge=1, le=65535)
     localstack: Port = Field(4566, ge=1, le=65535)
+    lake: Port = Field(7070, ge=1, le=65535)
     airflow: Port = Field(8080, ge=1, le=65535)
 
 
@@ -64,7 +74,8 @@ class Credentials(_Frozen):
 
 class Airflow(_Frozen):
     username: str = "admin"
-    password: SecretStr = SecretStr("admin")
+    # Empty: generated at the first start and kept in state/airflow/admin-password.
+    password: SecretStr = SecretStr("")
 
 
 class Sink(_Frozen):
@@ -102,7 +113,10 @@ class Settings(BaseSettings):
         "0a1b2c3d4e5f", description="Pipeline user id; every resource name derives from it."
     )
     region: str = "us-east-1"
-    bind_host: str = "127.0.0.1"
+    allow_external_bind: bool = Field(
+        False, description="allow a bind_host other than loopback (exposes the stack)"
+    )
+    bind_host: str = Field("127.0.0.1", description="the address every service listens on")
     topic_partitions: int = Field(1, ge=1)
     stream_shards: int = Field(2, ge=1)
     api_stage: str = "dev"
@@ -127,6 +141,17 @@ class Settings(BaseSettings):
         if not v or not all(c.isalnum() or c == "-" for c in v) or v != v.lower():
             raise ValueError("must be lower-case letters, digits or '-'")
         return v
+
+    @field_validator("bind_host")
+    @classmethod
+    def _bind_host_is_loopback(cls, v: str, info: ValidationInfo) -> str:
+        if info.data.get("allow_external_bind") or _is_loopback(v):
+            return v
+        raise ValueError(
+            f"{v!r} is not a loopback address, so the sandbox (which has "
+            "no authentication) would be reachable from other machines; use 127.0.0.1, or set "
+            "allow_external_bind = true (PINPIPE_ALLOW_EXTERNAL_BIND=true) if you mean it"
+        )
 
     @classmethod
     def settings_customise_sources(
@@ -182,6 +207,16 @@ class Settings(BaseSettings):
 
 
 TABLES = ("pin", "geo", "user")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
 
 _FILE_VALUES: ContextVar[dict[str, Any]] = ContextVar("file_values")
 

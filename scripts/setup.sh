@@ -3,7 +3,8 @@
 #   .venv             the project's Python environment (pinpipe, Airflow, test tools)
 #   .venv-localstack  LocalStack in its own environment (it pins its own AWS libraries)
 #   .venv-tools       docker-compose (v1), used to validate docker-compose.yml offline
-#   build/            Java components from Maven Central, the S3 sink plugin, LocalStack's Kinesis engine
+#   build/            Java components from Maven Central, the S3 sink plugin, LocalStack's Kinesis engine,
+#                     and the lake's object store (versitygw, built from the Go module proxy)
 # Each step is skipped when its inputs have not changed since it last succeeded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ mkdir -p "$STAMPS"
 PYTHON=${PYTHON:-python3}
 UV_VERSION=0.13.8
 KINESIS_MOCK_VERSION=0.4.13
+VERSITYGW_VERSION=v1.8.0
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 fail() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -35,6 +37,7 @@ check_tools() {
   command -v java >/dev/null || fail "Java 17+ is required (java not found)"
   command -v mvn >/dev/null || fail "Maven is required (mvn not found)"
   command -v npm >/dev/null || fail "Node.js and npm are required (npm not found)"
+  command -v go >/dev/null || [ -x build/bin/versitygw ] || fail "Go 1.24+ is required (go not found)"
 }
 
 uv_bin() {
@@ -73,6 +76,12 @@ if [ ! -f "$KINESIS_DIR/node_modules/kinesis-local/main.js" ]; then
   say "LocalStack's Kinesis engine (kinesis-local $KINESIS_MOCK_VERSION)"
   mkdir -p "$KINESIS_DIR"
   npm install --silent --no-save --no-audit --no-fund --prefix "$KINESIS_DIR" "kinesis-local@$KINESIS_MOCK_VERSION"
+fi
+
+if [ "$(cat "$STAMPS/versitygw" 2>/dev/null)" != "$VERSITYGW_VERSION" ] || [ ! -x build/bin/versitygw ]; then
+  say "The lake's object store: versitygw $VERSITYGW_VERSION (Go module proxy, ~2 min the first time)"
+  GOBIN="$ROOT/build/bin" GOFLAGS=-mod=mod go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
+  echo "$VERSITYGW_VERSION" > "$STAMPS/versitygw"
 fi
 
 if ! fresh tools requirements-tools.lock; then

@@ -1,15 +1,15 @@
 """Native mode: every service as a plain local process, started in dependency order.
 
 Each service runs as ``python -m pinpipe service run <name>`` in its own session (process
-group), with its output appended to ``state/logs/<name>.log`` and its pid in
-``state/run/<name>.pid``. Stopping signals the whole group, so no child is left behind.
+group), with its output appended to ``state/logs/<name>.log``, its pid and start time in
+``state/run/<name>.pid`` and this sandbox's marker in its environment (see ``processes``).
+Stopping signals the main process, then every process of the service that is left, so no
+child is left behind; a pid file naming a process that is not the service is never trusted.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -21,6 +21,7 @@ import psutil
 
 from pinpipe.config import Settings
 from pinpipe.errors import SandboxError
+from pinpipe.sandbox import processes
 from pinpipe.sandbox.health import Health, port_in_use
 from pinpipe.sandbox.services import Service, all_services
 
@@ -47,22 +48,24 @@ def log_file(s: Settings, name: str) -> Path:
     return s.logs_dir / f"{name}.log"
 
 
-def _pid_file(s: Settings, name: str) -> Path:
-    return run_dir(s) / f"{name}.pid"
-
-
 def running_pid(s: Settings, name: str) -> int | None:
-    """The pid of a service's process if it is alive, else None (and a stale pid file goes)."""
-    path = _pid_file(s, name)
-    try:
-        pid = int(path.read_text().strip())
-        proc = psutil.Process(pid)
-        if proc.status() != psutil.STATUS_ZOMBIE:
-            return pid
-    except (FileNotFoundError, ValueError, psutil.NoSuchProcess):
-        pass
-    path.unlink(missing_ok=True)
-    return None
+    """The pid of a service's main process if it is alive and really that service, else None."""
+    proc = processes.main_process(s, name)
+    return proc.pid if proc else None
+
+
+def clean_leftovers(s: Settings, services: Iterable[Service]) -> list[str]:
+    """Stop what a crash left of services that are not running; returns their names."""
+    cleaned = []
+    for service in services:
+        if running_pid(s, service.name) is not None:
+            continue
+        procs = processes.members(s, service.name)
+        if procs:
+            processes.terminate(procs, timeout=STOP_TIMEOUT_S)
+            cleaned.append(service.name)
+        processes.forget(s, service.name)
+    return cleaned
 
 
 def log_tail(s: Settings, name: str, lines: int = LOG_TAIL_LINES) -> str:
@@ -96,17 +99,26 @@ def start(s: Settings, service: Service) -> int:
     log = log_file(s, service.name).open("ab")
     log.write(f"\n==== starting {service.name} at {time.strftime('%F %T')} ====\n".encode())
     log.flush()
+    # What a crash left of an earlier run (it may hold ports or files) goes first.
+    clean_leftovers(s, [service])
     proc = subprocess.Popen(
         [sys.executable, "-m", "pinpipe", "service", "run", service.name],
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **processes.marker(s, service.name)},
     )
     log.close()
-    _pid_file(s, service.name).write_text(str(proc.pid))
+    processes.record(s, service.name, proc.pid)
     return proc.pid
+
+
+def check_health(s: Settings, service: Service) -> Health:
+    if service.health is None:
+        running = running_pid(s, service.name) is not None
+        return Health(running, "" if running else "not running")
+    return service.health(s)
 
 
 def wait_healthy(
@@ -121,7 +133,7 @@ def wait_healthy(
                 f"Last lines of {log_file(s, service.name)}:\n"
                 f"{log_tail(s, service.name)}\n{service.hint}".rstrip()
             )
-        last = service.health(s)
+        last = check_health(s, service)
         if last.ok:
             return
         if on_wait:
@@ -136,28 +148,15 @@ def wait_healthy(
 
 def stop(s: Settings, name: str) -> bool:
     """Stop a service and every process it started; True if something was running."""
-    pid = running_pid(s, name)
-    if pid is None:
-        return False
-    try:
-        group = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
-    except psutil.NoSuchProcess:
-        group = []
-    _signal_group(pid, signal.SIGTERM)
-    _, alive = psutil.wait_procs(group, timeout=STOP_TIMEOUT_S)
-    if alive:
-        _signal_group(pid, signal.SIGKILL)
-        for proc in alive:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                proc.kill()
-        psutil.wait_procs(alive, timeout=5)
-    _pid_file(s, name).unlink(missing_ok=True)
-    return True
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, sig)
+    main = processes.main_process(s, name)
+    if main is not None:
+        # The main process first, so it can stop its children in order (LocalStack lets
+        # kinesis-mock save its data); then whatever is left.
+        processes.terminate([main], timeout=STOP_TIMEOUT_S)
+    rest = processes.members(s, name)
+    processes.terminate(rest, timeout=STOP_TIMEOUT_S)
+    processes.forget(s, name)
+    return main is not None or bool(rest)
 
 
 def status(s: Settings, services: Iterable[Service] | None = None) -> list[ServiceStatus]:
@@ -170,7 +169,7 @@ def status(s: Settings, services: Iterable[Service] | None = None) -> list[Servi
                 description=service.description,
                 running=pid is not None,
                 pid=pid,
-                health=service.health(s) if pid else Health(False, "not running"),
+                health=check_health(s, service) if pid else Health(False, "not running"),
                 url=service.url(s),
                 log=log_file(s, service.name),
             )
@@ -182,13 +181,9 @@ def stack_rss_bytes(s: Settings) -> int:
     """Resident memory of every process of the stack, children included."""
     total = 0
     for service in all_services():
-        pid = running_pid(s, service.name)
-        if pid is None:
-            continue
-        try:
-            root = psutil.Process(pid)
-            for proc in [root, *root.children(recursive=True)]:
+        for proc in processes.members(s, service.name):
+            try:
                 total += proc.memory_info().rss
-        except psutil.NoSuchProcess:
-            continue
+            except psutil.NoSuchProcess:
+                continue
     return total

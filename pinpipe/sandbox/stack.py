@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pinpipe.aws import connector, provision
 from pinpipe.config import Settings
 from pinpipe.errors import PinpipeError, SandboxError
-from pinpipe.sandbox import lake_snapshot, runner
+from pinpipe.sandbox import runner
 from pinpipe.sandbox.services import STREAMING, Service, all_services
 
 Progress = Callable[[str], None]
@@ -54,18 +54,18 @@ def _waves(services: list[Service]) -> list[list[Service]]:
 def up(s: Settings, progress: Progress = lambda _: None) -> UpResult:
     t0 = time.monotonic()
     services = all_services()
+    for name in runner.clean_leftovers(s, [*services, STREAMING]):
+        progress(f"stopped what a crash left of {name}")
     runner.check_ports(s, services)
     timings: dict[str, float] = {}
     by_name = {sv.name: sv for sv in services}
     try:
-        # Everything but Kafka Connect, which needs the bucket (restored) and topics first.
+        # Everything but Kafka Connect, which needs the bucket and the topics first.
         before_connect = [sv for sv in services if sv.name != "connect"]
         for wave in _waves(before_connect):
             _start_and_wait(s, wave, progress, timings)
         t = time.monotonic()
         api_url = provision.provision(s, step=lambda name: progress(f"provisioning {name}"))
-        progress("restoring the lake")
-        lake_snapshot.restore(s)
         timings["provision"] = round(time.monotonic() - t, 1)
         _start_and_wait(s, [by_name["connect"]], progress, timings)
         t = time.monotonic()
@@ -80,13 +80,8 @@ def up(s: Settings, progress: Progress = lambda _: None) -> UpResult:
 
 
 def down(s: Settings, progress: Progress = lambda _: None) -> list[str]:
-    """Save the lake, then stop every service in reverse start order; returns what was stopped."""
-    if runner.running_pid(s, "localstack"):
-        progress("saving the lake")
-        try:
-            lake_snapshot.save(s)
-        except Exception as e:
-            progress(f"warning: saving the lake failed ({e}); the S3 sink will land it again")
+    """Stop every service in reverse start order; returns what was stopped. Every store keeps
+    its data on disk as it goes, so nothing needs saving here."""
     stopped = []
     for service in [STREAMING, *reversed(all_services())]:
         progress(f"stopping {service.name}")

@@ -8,14 +8,30 @@ import time
 from dataclasses import dataclass
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
 
 METADATA_TTL_S = 5.0
+MESSAGE_MAX_BYTES = 1024 * 1024
+# librdkafka counts this much record framing on top of key and value against message.max.bytes.
+RECORD_OVERHEAD = 36
+# The broker checks a topic's max.message.bytes against the whole batch, header included.
+BATCH_OVERHEAD = 61
+TOO_LARGE_CODES = frozenset({KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.RECORD_LIST_TOO_LARGE})
 
 
 @dataclass(frozen=True)
 class DeliveryError:
     message: str
+    code: int | None = None
+
+    @property
+    def too_large(self) -> bool:
+        return self.code in TOO_LARGE_CODES
+
+
+def _code(e: KafkaException) -> int | None:
+    err = e.args[0] if e.args else None
+    return err.code() if isinstance(err, KafkaError) else None
 
 
 class AsyncProducer:
@@ -24,11 +40,18 @@ class AsyncProducer:
     def __init__(self, bootstrap: str) -> None:
         common = {"bootstrap.servers": bootstrap, "client.id": "pinpipe-rest-proxy"}
         self._producer = Producer(
-            {**common, "enable.idempotence": True, "acks": "all", "linger.ms": 5}
+            {
+                **common,
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": 5,
+                "message.max.bytes": MESSAGE_MAX_BYTES,
+            }
         )
         self._admin = AdminClient(common)
         self._metadata: dict[str, list[int]] = {}
         self._metadata_at = 0.0
+        self._topic_max_bytes: dict[str, int | None] = {}
         self._stop = threading.Event()
         self._poller = threading.Thread(target=self._poll, name="delivery-poller", daemon=True)
 
@@ -58,7 +81,31 @@ class AsyncProducer:
                 if not name.startswith("__") and t.error is None
             }
             self._metadata_at = time.monotonic()
+            self._topic_max_bytes = {}
         return self._metadata
+
+    async def max_record_bytes(self, topic: str) -> int:
+        """The largest key + value, in bytes, that both this producer and the topic accept."""
+        limit = MESSAGE_MAX_BYTES - RECORD_OVERHEAD
+        await self.topics()  # expires the topic configs together with the metadata
+        if topic not in self._topic_max_bytes:
+            loop = asyncio.get_running_loop()
+            self._topic_max_bytes[topic] = await loop.run_in_executor(
+                None, self._describe_max_message_bytes, topic
+            )
+        topic_max = self._topic_max_bytes[topic]
+        if topic_max is not None:
+            limit = min(limit, topic_max - BATCH_OVERHEAD - RECORD_OVERHEAD)
+        return limit
+
+    def _describe_max_message_bytes(self, topic: str) -> int | None:
+        """The topic's max.message.bytes, or None if the broker does not tell."""
+        resource = ConfigResource(ResourceType.TOPIC, topic)
+        try:
+            configs = self._admin.describe_configs([resource], request_timeout=10)[resource]
+            return int(configs.result()["max.message.bytes"].value)
+        except (KafkaException, KeyError, TypeError, ValueError):
+            return None
 
     async def produce_all(
         self, topic: str, messages: list[tuple[bytes | None, bytes | None, int | None]]
@@ -70,7 +117,9 @@ class AsyncProducer:
             futures.append(fut)
 
             def report(err: KafkaError | None, msg: Message, fut=fut) -> None:  # type: ignore[no-untyped-def]
-                result = DeliveryError(err.str()) if err else (msg.partition(), msg.offset())
+                result = (
+                    DeliveryError(err.str(), err.code()) if err else (msg.partition(), msg.offset())
+                )
                 loop.call_soon_threadsafe(fut.set_result, result)
 
             kwargs = {} if partition is None else {"partition": partition}
@@ -83,7 +132,7 @@ class AsyncProducer:
                 except BufferError:  # local queue full: let deliveries drain
                     await asyncio.sleep(0.05)
                 except KafkaException as e:
-                    fut.set_result(DeliveryError(str(e)))
+                    fut.set_result(DeliveryError(str(e), _code(e)))
                     break
         return list(await asyncio.gather(*futures))
 

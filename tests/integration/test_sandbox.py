@@ -201,7 +201,7 @@ def test_airflow_api_lists_the_project_dags(sandbox: Sandbox) -> None:
     s = sandbox.settings
     token = requests.post(
         f"{s.endpoints.airflow}/auth/token",
-        json={"username": s.airflow.username, "password": s.airflow.password.get_secret_value()},
+        json={"username": s.airflow.username, "password": sandbox.status()["airflow_password"]},
         timeout=30,
     )
     assert token.status_code in (200, 201), token.text
@@ -233,7 +233,7 @@ def test_down_stops_everything_and_data_survives_a_restart(sandbox: Sandbox) -> 
     producer.produce(s.topics["pin"], json.dumps({"index": 1, "marker": marker}).encode())
     assert producer.flush(10) == 0
     landed_before = wait_for_landed(sandbox, marker)
-    pids = [int(p.read_text()) for p in (s.state_dir / "run").glob("*.pid")]
+    pids = [json.loads(p.read_text())["pid"] for p in (s.state_dir / "run").glob("*.pid")]
     assert len(pids) == len(all_services())
     family = [psutil.Process(pid) for pid in pids]
     family += [child for proc in family for child in proc.children(recursive=True)]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pinpipe.config import load_settings
@@ -17,10 +19,11 @@ def test_explicit_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyP
     assert s.endpoints.kafka_bootstrap == "127.0.0.1:29092"
 
 
-def test_local_profile_points_every_aws_endpoint_at_localstack() -> None:
+def test_local_profile_points_s3_at_the_lake_and_the_rest_at_localstack() -> None:
     s = load_settings()
     assert s.profile == "local"
-    for service in ("s3", "kinesis", "apigateway", "iam", "sts"):
+    assert s.endpoints.s3 == f"http://127.0.0.1:{s.ports.lake}"
+    for service in ("kinesis", "apigateway", "iam", "sts"):
         assert getattr(s.endpoints, service) == f"http://127.0.0.1:{s.ports.localstack}"
     assert s.endpoints.kafka_bootstrap == f"127.0.0.1:{s.ports.kafka}"
     assert s.aws_client_kwargs("s3")["endpoint_url"] == s.endpoints.s3
@@ -77,3 +80,20 @@ def test_settings_are_immutable() -> None:
     s = load_settings()
     with pytest.raises(ValueError):
         s.uid = "other"  # type: ignore[misc]
+
+
+def test_a_non_loopback_bind_host_needs_an_explicit_opt_in() -> None:
+    with pytest.raises(ConfigError, match=r"bind_host .*allow_external_bind"):
+        load_settings(bind_host="0.0.0.0")
+    assert load_settings(bind_host="0.0.0.0", allow_external_bind=True).bind_host == "0.0.0.0"
+    assert load_settings(bind_host="::1").bind_host == "::1"
+
+
+def test_the_airflow_password_is_generated_once_and_private(tmp_path: Path) -> None:
+    from pinpipe.sandbox.services.airflow import admin_password
+
+    s = load_settings(state_dir=tmp_path)
+    first = admin_password(s)
+    assert len(first) >= 20 and first == admin_password(s)
+    assert (tmp_path / "airflow" / "admin-password").stat().st_mode & 0o777 == 0o600
+    assert admin_password(load_settings(state_dir=tmp_path, airflow={"password": "x"})) == "x"

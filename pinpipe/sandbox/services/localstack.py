@@ -1,0 +1,95 @@
+"""LocalStack: Kinesis, API Gateway, IAM and STS (the lake has its own object store).
+
+Durability:
+- Kinesis runs on kinesis-mock, which saves its streams and records to
+  ``state/localstack/var/lib/localstack/state/kinesis/`` every ``KINESIS_PERSIST_INTERVAL`` and
+  when it is stopped, and loads them at start. ``PERSISTENCE=1`` is what moves that folder out
+  of the temporary one LocalStack clears; LocalStack's own snapshots are not used. A kill can
+  lose the records acknowledged within the last interval; nothing else.
+- API Gateway, IAM and STS hold only what provisioning re-creates at every ``up``, with the
+  same names and the same REST API id (see ``pinpipe.aws.identity``).
+
+Exposure: the gateway listens on the bind host only (the hypercorn server honours the host of
+``GATEWAY_LISTEN``; the default one does not), and kinesis-mock, which has no bind setting, is
+started with a preload that makes it listen on the bind host too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import requests
+
+from pinpipe.config import PROJECT_ROOT, Settings
+from pinpipe.errors import SandboxError
+from pinpipe.sandbox.health import Health
+from pinpipe.sandbox.services.base import COMPOSE_DIR, Launch, Service
+
+LOCALSTACK_PYTHON = PROJECT_ROOT / ".venv-localstack" / "bin" / "python"
+KINESIS_MOCK_VERSION = "0.4.13"
+KINESIS_PERSIST_INTERVAL = "1s"
+SERVICES = ("kinesis", "apigateway", "iam", "sts")
+_LIB = "var/lib/localstack/lib"
+
+
+def filesystem_root(s: Settings) -> Path:
+    return s.state_dir / "localstack"
+
+
+def _prepare(s: Settings) -> None:
+    # kinesis-mock is installed once under build/; each state folder links to it.
+    installed = s.build_dir / "localstack" / _LIB / "kinesis-local"
+    if not installed.is_dir():
+        raise SandboxError(f"{installed} is missing: run `make setup` first")
+    link = s.state_dir / "localstack" / _LIB / "kinesis-local"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.is_symlink() or link.resolve() != installed.resolve():
+        link.unlink(missing_ok=True)
+        link.symlink_to(installed.resolve())
+
+
+def _launch(s: Settings) -> Launch:
+    if not LOCALSTACK_PYTHON.exists():
+        raise SandboxError(f"{LOCALSTACK_PYTHON} is missing: run `make setup` first")
+    env = {
+        "OVERRIDE_IN_DOCKER": "0",
+        "FILESYSTEM_ROOT": str(filesystem_root(s)),
+        "GATEWAY_LISTEN": f"{s.bind_host}:{s.ports.localstack}",
+        "GATEWAY_SERVER": "hypercorn",
+        "SERVICES": ",".join(SERVICES),
+        "PERSISTENCE": "1",
+        "KINESIS_PERSISTENCE": "1",
+        "KINESIS_MOCK_PERSIST_INTERVAL": KINESIS_PERSIST_INTERVAL,
+        "KINESIS_MOCK_PROVIDER_ENGINE": "node",
+        "KINESIS_MOCK_VERSION": KINESIS_MOCK_VERSION,
+        "NODE_OPTIONS": f"--require {COMPOSE_DIR / 'localstack' / 'loopback.js'}",
+        "PINPIPE_BIND_HOST": s.bind_host,
+        "DISABLE_EVENTS": "1",
+        "SKIP_SSL_CERT_DOWNLOAD": "1",
+        "DNS_ADDRESS": "0",
+        "AWS_DEFAULT_REGION": s.region,
+    }
+    return Launch([str(LOCALSTACK_PYTHON), "-m", "localstack.runtime.main"], env)
+
+
+def _health(s: Settings) -> Health:
+    url = f"{s.endpoints.kinesis}/_localstack/health"
+    try:
+        states = requests.get(url, timeout=2).json().get("services", {})
+    except (requests.RequestException, ValueError) as e:
+        return Health(False, f"GET {url}: {type(e).__name__}")
+    bad = [n for n in SERVICES if states.get(n) not in ("available", "running")]
+    return Health(not bad, f"not ready: {', '.join(bad)}" if bad else "")
+
+
+SERVICE = Service(
+    name="localstack",
+    description="LocalStack: Kinesis, API Gateway, IAM, STS",
+    ports=("localstack",),
+    depends_on=(),
+    prepare=_prepare,
+    launch=_launch,
+    health=_health,
+    url=lambda s: s.endpoints.kinesis,
+    hint="`make setup` installs LocalStack and its Kinesis engine.",
+)
