@@ -45,7 +45,7 @@ report: $(SETUP_STAMP) ## write the report from the lake (the stack must be up)
 	@$(PINPIPE) report
 
 test: $(SETUP_STAMP) ## run every test: unit, then integration against the real stack
-	@$(PYTEST) tests/unit tests/spark tests/integration tests/e2e
+	@$(PYTEST) tests/unit tests/spark tests/integration tests/e2e tests/faults
 
 test-unit: $(SETUP_STAMP) ## run the fast unit tests only
 	@$(PYTEST) -m unit tests/unit tests/spark
@@ -56,9 +56,10 @@ lint: $(SETUP_STAMP) ## ruff lint and format check
 format: $(SETUP_STAMP) ## format the code
 	@.venv/bin/ruff format . && .venv/bin/ruff check --fix .
 
-bench: $(SETUP_STAMP) ## benchmarks: generator, batch vs DuckDB (BENCH_EVENTS=…), streaming (starts the stack)
+bench: $(SETUP_STAMP) ## benchmarks: generator, batch vs DuckDB (BENCH_EVENTS=…), recovery, streaming (starts the stack)
 	@.venv/bin/python -m bench.generator
 	@.venv/bin/python -m bench.batch
+	@.venv/bin/python -m bench.recovery
 	@$(PINPIPE) up
 	@.venv/bin/python -m bench.streaming
 

@@ -4,6 +4,7 @@ Gateway uses to reach Kinesis, and the REST API with its stage."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -82,40 +83,61 @@ def ensure_streams(s: Settings, timeout: float = 60.0) -> None:
             time.sleep(0.2)
 
 
+def stream_arn(s: Settings, account: str, stream: str) -> str:
+    return f"arn:aws:kinesis:{s.region}:{account}:stream/{stream}"
+
+
+def apigateway_role_policy(s: Settings, account: str) -> dict[str, object]:
+    """What API Gateway may do in Kinesis: write to and manage the pipeline's own streams only.
+    Listing needs a stream-pattern resource; it reveals names in this account, nothing else."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PipelineStreams",
+                "Effect": "Allow",
+                "Action": [
+                    "kinesis:PutRecord",
+                    "kinesis:PutRecords",
+                    "kinesis:DescribeStream",
+                    "kinesis:DescribeStreamSummary",
+                    "kinesis:CreateStream",
+                    "kinesis:DeleteStream",
+                ],
+                "Resource": [stream_arn(s, account, name) for name in s.streams.values()],
+            },
+            {
+                "Sid": "ListStreams",
+                "Effect": "Allow",
+                "Action": ["kinesis:ListStreams"],
+                "Resource": [stream_arn(s, account, "*")],
+            },
+        ],
+    }
+
+
 def ensure_apigateway_role(s: Settings) -> str:
+    """The role API Gateway assumes to call Kinesis; its policy is (re)applied every time."""
     iam = boto3.client("iam", **s.aws_client_kwargs("iam"))
+    account = boto3.client("sts", **s.aws_client_kwargs("sts")).get_caller_identity()["Account"]
     name = f"pinpipe-{s.uid}-apigateway-kinesis"
     try:
-        return str(iam.get_role(RoleName=name)["Role"]["Arn"])
-    except ClientError:
-        pass
-    role = iam.create_role(
-        RoleName=name, AssumeRolePolicyDocument=json.dumps(APIGW_ASSUME_ROLE_POLICY)
-    )
+        arn = str(iam.get_role(RoleName=name)["Role"]["Arn"])
+    except iam.exceptions.NoSuchEntityException:
+        arn = str(
+            iam.create_role(
+                RoleName=name, AssumeRolePolicyDocument=json.dumps(APIGW_ASSUME_ROLE_POLICY)
+            )["Role"]["Arn"]
+        )
+    with contextlib.suppress(iam.exceptions.NoSuchEntityException):
+        # An earlier version of this role allowed every stream.
+        iam.delete_role_policy(RoleName=name, PolicyName="kinesis-put")
     iam.put_role_policy(
         RoleName=name,
-        PolicyName="kinesis-put",
-        PolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": [
-                            "kinesis:PutRecord",
-                            "kinesis:PutRecords",
-                            "kinesis:ListStreams",
-                            "kinesis:DescribeStream",
-                            "kinesis:CreateStream",
-                            "kinesis:DeleteStream",
-                        ],
-                        "Resource": "*",
-                    }
-                ],
-            }
-        ),
+        PolicyName="kinesis-pipeline-streams",
+        PolicyDocument=json.dumps(apigateway_role_policy(s, account)),
     )
-    return str(role["Role"]["Arn"])
+    return arn
 
 
 def provision(s: Settings, step: Step = lambda _: None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import dag, task
 
-SERVICES = ("kafka", "localstack", "rest-proxy", "connect", "airflow-api-server")
+SERVICES = ("kafka", "lake", "localstack", "rest-proxy", "connect", "airflow-api-server")
 
 
 @dag(
@@ -22,9 +22,10 @@ def pinpipe_stack_health() -> None:
         @task(task_id=f"check_{name.replace('-', '_')}")
         def check(service: str = name) -> str:
             from pinpipe.config import load_settings
+            from pinpipe.sandbox import runner
             from pinpipe.sandbox.services import service_named
 
-            result = service_named(service).health(load_settings())
+            result = runner.check_health(load_settings(), service_named(service))
             if not result.ok:
                 raise RuntimeError(f"{service} is not healthy: {result.detail}")
             return "healthy"

@@ -86,7 +86,7 @@ def collect(s: Settings) -> Figures:
     from pinpipe.sandbox import runner
 
     problems: list[str] = []
-    if s.profile == "local" and runner.running_pid(s, "localstack") is None:
+    if s.profile == "local" and runner.running_pid(s, "lake") is None:
         raise PinpipeError("the sandbox is not running, and the lake lives in it: `make up`")
 
     def attempt(what: str, read_it: Any, empty: Any) -> Any:

@@ -34,6 +34,7 @@ START_TIME_TOLERANCE_S = 0.05
 class Record:
     pid: int
     create_time: float
+    uid: str = ""  # the pipeline the process works for
 
 
 def marker(s: Settings, name: str) -> dict[str, str]:
@@ -48,7 +49,7 @@ def pid_file(s: Settings, name: str) -> Path:
 def record(s: Settings, name: str, pid: int) -> None:
     path = pid_file(s, name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    entry = {"pid": pid, "create_time": psutil.Process(pid).create_time()}
+    entry = {"pid": pid, "create_time": psutil.Process(pid).create_time(), "uid": s.uid}
     path.write_text(json.dumps(entry))
 
 
@@ -61,7 +62,7 @@ def read_record(s: Settings, name: str) -> Record | None:
     path = pid_file(s, name)
     try:
         entry = json.loads(path.read_text())
-        return Record(int(entry["pid"]), float(entry["create_time"]))
+        return Record(int(entry["pid"]), float(entry["create_time"]), str(entry.get("uid", "")))
     except FileNotFoundError:
         return None
     except (ValueError, KeyError, TypeError):

@@ -107,7 +107,14 @@ def start(s: Settings, service: Service) -> int:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **processes.marker(s, service.name)},
+        # The uid goes along so that a service started for another pipeline (the streaming
+        # job) works for that one, also when `up` restarts it after a crash.
+        env={
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "PINPIPE_UID": s.uid,
+            **processes.marker(s, service.name),
+        },
     )
     log.close()
     processes.record(s, service.name, proc.pid)

@@ -6,10 +6,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pinpipe.aws import connector, provision
+from pinpipe.aws import connector, identity, provision
 from pinpipe.config import Settings
 from pinpipe.errors import PinpipeError, SandboxError
-from pinpipe.sandbox import runner
+from pinpipe.sandbox import processes, runner
 from pinpipe.sandbox.services import STREAMING, Service, all_services
 
 Progress = Callable[[str], None]
@@ -54,6 +54,12 @@ def _waves(services: list[Service]) -> list[list[Service]]:
 def up(s: Settings, progress: Progress = lambda _: None) -> UpResult:
     t0 = time.monotonic()
     services = all_services()
+    # An on-demand service that died without being stopped (a crash) is started again below.
+    crashed = [
+        (sv, record.uid)
+        for sv in [STREAMING]
+        if (record := processes.read_record(s, sv.name)) and not runner.running_pid(s, sv.name)
+    ]
     for name in runner.clean_leftovers(s, [*services, STREAMING]):
         progress(f"stopped what a crash left of {name}")
     runner.check_ports(s, services)
@@ -65,13 +71,24 @@ def up(s: Settings, progress: Progress = lambda _: None) -> UpResult:
         for wave in _waves(before_connect):
             _start_and_wait(s, wave, progress, timings)
         t = time.monotonic()
-        api_url = provision.provision(s, step=lambda name: progress(f"provisioning {name}"))
+        # Every pipeline provisioned in this state folder, so each keeps its API and id.
+        pipelines = [s.model_copy(update={"uid": uid}) for uid in identity.provisioned_uids(s)]
+        api_url = ""
+        for p in pipelines:
+            url = provision.provision(
+                p, step=lambda name, u=p.uid: progress(f"provisioning {u}: {name}")
+            )
+            api_url = api_url or url
         timings["provision"] = round(time.monotonic() - t, 1)
         _start_and_wait(s, [by_name["connect"]], progress, timings)
         t = time.monotonic()
-        progress("starting the S3 sink connector")
-        connector.ensure_connector(s)
+        for p in pipelines:
+            progress(f"starting the S3 sink connector of {p.uid}")
+            connector.ensure_connector(p)
         timings["connector"] = round(time.monotonic() - t, 1)
+        for sv, uid in crashed:
+            progress(f"restarting {sv.name}, which had stopped without `down`")
+            runner.start(s.model_copy(update={"uid": uid or s.uid}), sv)
     except PinpipeError:
         raise
     except Exception as e:  # a provisioning call failed in a way we did not foresee

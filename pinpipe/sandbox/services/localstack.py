@@ -9,6 +9,9 @@ Durability:
 - API Gateway, IAM and STS hold only what provisioning re-creates at every ``up``, with the
   same names and the same REST API id (see ``pinpipe.aws.identity``).
 
+``compose/localstack/run.py`` starts it with one fix to API Gateway's request validator (a body
+it cannot decode answers 400, as on AWS, not 500).
+
 Exposure: the gateway listens on the bind host only (the hypercorn server honours the host of
 ``GATEWAY_LISTEN``; the default one does not), and kinesis-mock, which has no bind setting, is
 started with a preload that makes it listen on the bind host too.
@@ -69,7 +72,7 @@ def _launch(s: Settings) -> Launch:
         "DNS_ADDRESS": "0",
         "AWS_DEFAULT_REGION": s.region,
     }
-    return Launch([str(LOCALSTACK_PYTHON), "-m", "localstack.runtime.main"], env)
+    return Launch([str(LOCALSTACK_PYTHON), str(COMPOSE_DIR / "localstack" / "run.py")], env)
 
 
 def _health(s: Settings) -> Health:

@@ -1,0 +1,216 @@
+"""What each store of a pipeline holds, read straight from the store, to reconcile the source with
+Kafka, the landed objects, the silver tables, Kinesis and the streaming tables."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from confluent_kafka import Consumer, TopicPartition
+from deltalake import DeltaTable
+
+from pinpipe import tables
+from pinpipe.config import Settings
+from pinpipe.schema import SOURCE_TABLES, SourceTable
+from pinpipe.services.emulator.emulator import Emulator, EmulatorOptions, RunSummary
+from pinpipe.services.emulator.sender import RetryPolicy, Sender
+from pinpipe.source import db
+from pinpipe.spark import lake
+
+TABLE = {t.short: t for t in SOURCE_TABLES}
+# Patient enough to ride out a component's restart (tens of seconds), as a real client would.
+PATIENT = RetryPolicy(attempts=60, base_delay_s=0.2, max_delay_s=2.0)
+
+
+def row_key(table: SourceTable, row: dict[str, Any]) -> int:
+    return int(row[table.key])
+
+
+def kafka_values(s: Settings, table: str) -> list[bytes]:
+    """Every record value of the table's topic, in offset order."""
+    topic = s.topics[table]
+    consumer = Consumer(
+        {
+            "bootstrap.servers": s.endpoints.kafka_bootstrap,
+            "group.id": f"reconcile-{time.monotonic_ns()}",
+            "enable.auto.commit": False,
+        }
+    )
+    try:
+        end = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1]
+        consumer.assign([TopicPartition(topic, 0, 0)])
+        values: list[bytes] = []
+        deadline = time.monotonic() + 60
+        while len(values) < end and time.monotonic() < deadline:
+            for msg in consumer.consume(500, timeout=1):
+                if msg.error() is None:
+                    values.append(msg.value())
+        assert len(values) == end, f"read {len(values)} of {end} records of {topic}"
+        return values
+    finally:
+        consumer.close()
+
+
+def kafka_end_offsets(s: Settings) -> dict[str, int]:
+    consumer = Consumer({"bootstrap.servers": s.endpoints.kafka_bootstrap, "group.id": "ends"})
+    try:
+        return {
+            t: consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1]
+            for t, topic in s.topics.items()
+        }
+    finally:
+        consumer.close()
+
+
+def landed_lines(s: Settings, table: str) -> list[bytes]:
+    """Every record line in the landed objects of the table's topic."""
+    s3 = boto3.client("s3", **s.aws_client_kwargs("s3"))
+    lines: list[bytes] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(
+        Bucket=s.bucket, Prefix=f"topics/{s.topics[table]}/"
+    ):
+        for obj in page.get("Contents", []):
+            body = s3.get_object(Bucket=s.bucket, Key=obj["Key"])["Body"].read()
+            lines.extend(line for line in body.splitlines() if line.strip())
+    return lines
+
+
+def lake_objects(s: Settings) -> dict[str, str]:
+    """Every object of the pipeline's bucket: key -> ETag."""
+    s3 = boto3.client("s3", **s.aws_client_kwargs("s3"))
+    return {
+        obj["Key"]: obj["ETag"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=s.bucket)
+        for obj in page.get("Contents", [])
+    }
+
+
+def kinesis_data(s: Settings, table: str) -> list[tuple[str, str, bytes]]:
+    """Every record of the table's stream: (shard, sequence number, data)."""
+    client = boto3.client("kinesis", **s.aws_client_kwargs("kinesis"))
+    stream = s.streams[table]
+    out = []
+    for shard in client.list_shards(StreamName=stream)["Shards"]:
+        iterator = client.get_shard_iterator(
+            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            got = client.get_records(ShardIterator=iterator, Limit=1000)
+            out.extend((shard["ShardId"], r["SequenceNumber"], r["Data"]) for r in got["Records"])
+            if not got["Records"] and got.get("MillisBehindLatest", 0) == 0:
+                break
+            iterator = got.get("NextShardIterator")
+    return out
+
+
+def keys_of_values(table: str, values: Iterable[bytes]) -> list[int]:
+    return [row_key(TABLE[table], json.loads(v)) for v in values]
+
+
+def table_keys(s: Settings, name: str) -> list[int]:
+    return [int(row["ind"]) for row in tables.rows(s, name)]
+
+
+def table_state(s: Settings, name: str) -> tuple[int, int] | None:
+    """(row count, Delta version) of a table, None if it was never written."""
+    try:
+        dt = DeltaTable(tables.table_uri(s, name), storage_options=tables.storage_options(s))
+    except Exception:
+        return None
+    return dt.to_pyarrow_dataset().count_rows(), dt.version()
+
+
+def all_table_names(s: Settings) -> list[str]:
+    return [*lake.SILVER, lake.QUARANTINE, *lake.GOLD, *lake.streaming_tables(s)]
+
+
+@dataclass
+class AckingSender(Sender):
+    """The emulator's sender, noting when each key was acknowledged (a 200 for its request)."""
+
+    acked: dict[int, float] = field(default_factory=dict)
+
+    def send(
+        self, method: str, url: str, body: dict[str, Any], content_type: str, records: int
+    ) -> bool:
+        ok = super().send(method, url, body, content_type, records)
+        if ok:
+            now = time.monotonic()
+            rows = (
+                [r["value"] for r in body["records"]]
+                if "records" in body
+                else [r["Data"] for r in body.get("Records", [])] or [body["Data"]]
+            )
+            for row in rows:
+                key = row.get("index", row.get("ind"))
+                self.acked.setdefault(int(key), now)
+        return ok
+
+
+@dataclass
+class EmulatorRun:
+    """One emulator run in a thread, at a steady rate, for one path."""
+
+    settings: Settings
+    source_url: str
+    path: str
+    api_url: str
+    count: int
+    rate: float
+    batch_size: int
+    state: Path
+    sender: AckingSender = field(init=False)
+    summary: RunSummary | None = None
+    error: BaseException | None = None
+
+    def __post_init__(self) -> None:
+        self.sender = AckingSender(
+            dead_letter_file=self.state / f"dead-{self.path}.jsonl", policy=PATIENT
+        )
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        options = EmulatorOptions(
+            path=self.path,  # type: ignore[arg-type]
+            api_url=self.api_url,
+            count=self.count,
+            rate=self.rate,
+            batch_size=self.batch_size,
+            all_rows=True,
+            resume=self._checkpoint.exists(),
+        )
+        try:
+            emulator = Emulator(
+                self.settings,
+                db.connect(self.source_url),
+                options,
+                self._checkpoint,
+                self.sender,
+            )
+            self.summary = emulator.run()
+        except BaseException as e:
+            self.error = e
+
+    @property
+    def _checkpoint(self) -> Path:
+        return self.state / f"checkpoint-{self.path}.json"
+
+    def start(self) -> EmulatorRun:
+        self._thread.start()
+        return self
+
+    def join(self, timeout: float = 600) -> RunSummary:
+        self._thread.join(timeout)
+        assert not self._thread.is_alive(), f"the {self.path} emulator did not finish"
+        if self.error:
+            raise self.error
+        assert self.summary is not None
+        c = self.sender.counters
+        assert c.dead_records == 0, f"{c.dead_records} records dead-lettered ({self.path})"
+        return self.summary

@@ -1,0 +1,237 @@
+"""Nothing acknowledged is lost, and nothing is repeated, across `down`/`up`, a `kill -9` of any
+one component, and a `kill -9` of the whole stack, each followed by `up`.
+
+One pipeline (its own uid) on the shared stack, in steps that build on each other: a baseline
+through both paths and both jobs; a clean restart that must change nothing; a kill of each
+component while the emulator sends at a steady rate; a kill of everything at once; then one
+reconciliation of the source with Kafka, the landed objects, silver, Kinesis and the streaming
+tables, by key.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from pinpipe.sandbox import processes
+from pinpipe.sandbox.services import STREAMING, all_services
+from pinpipe.sandbox.services.localstack import KINESIS_PERSIST_INTERVAL
+from pinpipe.spark import lake
+from tests.conftest import Sandbox
+from tests.e2e.pipelines import Pipeline, new_pipeline, remove_connector, wait_until_landed
+from tests.faults import reconcile
+from tests.faults.reconcile import EmulatorRun
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+SOURCE_ROWS = 500
+BASELINE_EVENTS = 120
+AFTER_RESTART_EVENTS = 40
+EVENTS_PER_KILL = 30
+RATE = 8.0  # events per second and path, so a kill lands in the middle of a run
+KILL_AFTER_S = 1.5
+PERSIST_INTERVAL_S = float(KINESIS_PERSIST_INTERVAL.rstrip("s"))
+
+
+@dataclass
+class Scenario:
+    pipeline: Pipeline
+    source_url: str
+    state: Path
+    # When each key was acknowledged, per path; and windows in which Kinesis may lose acks.
+    acked: dict[str, dict[int, float]] = field(default_factory=lambda: {"batch": {}, "stream": {}})
+    kinesis_loss_windows: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def api_url(self) -> str:
+        return str(json.loads(self.pipeline.ok("status", "--json"))["api_url"])
+
+    def emulate(self, path: str, count: int, rate: float = 0.0) -> EmulatorRun:
+        return EmulatorRun(
+            settings=self.pipeline.settings,
+            source_url=self.source_url,
+            path=path,
+            api_url=self.api_url,
+            count=count,
+            rate=rate,
+            batch_size=5,
+            state=self.state,
+        ).start()
+
+    def finish(self, *runs: EmulatorRun) -> None:
+        for run in runs:
+            run.join()
+            for key, at in run.sender.acked.items():
+                self.acked[run.path].setdefault(key, at)
+
+    def up(self) -> None:
+        self.pipeline.sandbox.up()
+
+
+@pytest.fixture(scope="module")
+def scenario(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+    pipeline = new_pipeline(sandbox)
+    state = tmp_path_factory.mktemp("faults")
+    source = f"sqlite:///{state / 'source.db'}"
+    pipeline.ok("source", "generate", "--rows", str(SOURCE_ROWS), "--seed", "41", "--db", source)
+    yield Scenario(pipeline, source, state)
+    pipeline.cli("stream", "stop")
+    remove_connector(pipeline)
+
+
+def snapshot(sc: Scenario) -> dict[str, Any]:
+    """Everything a restart must not change."""
+    s = sc.pipeline.settings
+    return {
+        "tables": {name: reconcile.table_state(s, name) for name in reconcile.all_table_names(s)},
+        "kinesis": {t: reconcile.kinesis_data(s, t) for t in s.streams},
+        "kafka": reconcile.kafka_end_offsets(s),
+        "objects": reconcile.lake_objects(s),
+        "api_url": sc.api_url,
+    }
+
+
+def run_jobs(sc: Scenario) -> None:
+    wait_until_landed(sc.pipeline, timeout=300)
+    out = sc.pipeline.ok("batch", "trigger", "--uid", sc.pipeline.settings.uid, timeout=1500)
+    assert "pinpipe_batch succeeded" in out
+    sc.pipeline.ok("stream", "run", "--available-now", timeout=900)
+
+
+def test_both_paths_and_both_jobs(scenario: Scenario) -> None:
+    sc = scenario
+    sc.finish(sc.emulate("batch", BASELINE_EVENTS), sc.emulate("stream", BASELINE_EVENTS))
+    run_jobs(sc)
+    s = sc.pipeline.settings
+    for t in lake.SILVER:
+        assert sorted(reconcile.table_keys(s, t)) == sorted(sc.acked["batch"])
+        assert sorted(reconcile.table_keys(s, lake.streaming_table(s, t))) == sorted(
+            sc.acked["stream"]
+        )
+
+
+def test_down_and_up_change_nothing_and_the_pipeline_goes_on(scenario: Scenario) -> None:
+    sc = scenario
+    before = snapshot(sc)
+    sc.pipeline.sandbox.down()
+    sc.up()
+    after = snapshot(sc)
+    for part in before:
+        assert after[part] == before[part], f"{part} changed across down/up"
+
+    sc.finish(sc.emulate("batch", AFTER_RESTART_EVENTS), sc.emulate("stream", AFTER_RESTART_EVENTS))
+    run_jobs(sc)
+    s = sc.pipeline.settings
+    for t in lake.SILVER:
+        rows, version = reconcile.table_state(s, t) or (0, 0)
+        assert rows == len(sc.acked["batch"]), f"{t}: the second run did not add exactly the new"
+        stream_rows, _ = reconcile.table_state(s, lake.streaming_table(s, t)) or (0, 0)
+        assert stream_rows == len(sc.acked["stream"])
+        assert version > before["tables"][t][1]
+
+
+def _main_process(sc: Scenario, name: str) -> psutil.Process:
+    proc = processes.main_process(sc.pipeline.settings, name)
+    assert proc is not None, f"{name} is not running"
+    return proc
+
+
+def test_the_streaming_job_runs_beside_the_stack(scenario: Scenario) -> None:
+    scenario.pipeline.ok("stream", "start")
+    assert processes.main_process(scenario.pipeline.settings, STREAMING.name) is not None
+
+
+@pytest.mark.parametrize(
+    "component",
+    ["kafka", "rest-proxy", "connect", "localstack", "airflow-scheduler", "streaming"],
+)
+def test_a_killed_component_comes_back_with_up_and_loses_nothing(
+    scenario: Scenario, component: str
+) -> None:
+    sc = scenario
+    url = sc.api_url
+    runs = (sc.emulate("batch", EVENTS_PER_KILL, RATE), sc.emulate("stream", EVENTS_PER_KILL, RATE))
+    time.sleep(KILL_AFTER_S)
+    _main_process(sc, component).send_signal(signal.SIGKILL)
+    killed_at = time.monotonic()
+    if component == "localstack":
+        sc.kinesis_loss_windows.append((killed_at - PERSIST_INTERVAL_S, killed_at))
+    sc.up()
+    sc.finish(*runs)
+
+    assert sc.api_url == url, "the invoke URL changed"
+    assert _main_process(sc, component if component != "streaming" else STREAMING.name)
+    _assert_nothing_acknowledged_is_missing(sc)
+
+
+def test_killing_every_process_at_once_then_up_loses_nothing(scenario: Scenario) -> None:
+    sc = scenario
+    s = sc.pipeline.settings
+    url = sc.api_url
+    runs = (sc.emulate("batch", EVENTS_PER_KILL, RATE), sc.emulate("stream", EVENTS_PER_KILL, RATE))
+    time.sleep(KILL_AFTER_S)
+    everything = [
+        proc for sv in [*all_services(), STREAMING] for proc in processes.members(s, sv.name)
+    ]
+    for proc in everything:
+        proc.send_signal(signal.SIGKILL)
+    killed_at = time.monotonic()
+    sc.kinesis_loss_windows.append((killed_at - PERSIST_INTERVAL_S, killed_at))
+    psutil.wait_procs(everything, timeout=10)
+    sc.up()
+    sc.finish(*runs)
+
+    assert sc.api_url == url, "the invoke URL changed"
+    assert processes.main_process(s, STREAMING.name), "up did not restart the streaming job"
+    _assert_nothing_acknowledged_is_missing(sc)
+
+
+def _may_be_lost(sc: Scenario, acked_at: float) -> bool:
+    return any(start <= acked_at <= end for start, end in sc.kinesis_loss_windows)
+
+
+def _assert_nothing_acknowledged_is_missing(sc: Scenario) -> None:
+    s = sc.pipeline.settings
+    for t in s.topics:
+        in_kafka = set(reconcile.keys_of_values(t, reconcile.kafka_values(s, t)))
+        missing = set(sc.acked["batch"]) - in_kafka
+        assert not missing, f"{t}: acknowledged but not in Kafka: {sorted(missing)[:10]}"
+        in_kinesis = set(reconcile.keys_of_values(t, (d for *_, d in reconcile.kinesis_data(s, t))))
+        missing = {
+            k
+            for k, at in sc.acked["stream"].items()
+            if k not in in_kinesis and not _may_be_lost(sc, at)
+        }
+        assert not missing, f"{t}: acknowledged but not in Kinesis: {sorted(missing)[:10]}"
+
+
+def test_everything_reconciles_by_key(scenario: Scenario) -> None:
+    sc = scenario
+    s = sc.pipeline.settings
+    sc.pipeline.ok("stream", "stop")
+    run_jobs(sc)
+    sent_batch = set(sc.acked["batch"])
+    sent_stream = set(sc.acked["stream"])
+    may_miss = {k for k, at in sc.acked["stream"].items() if _may_be_lost(sc, at)}
+    for t in s.topics:
+        values = reconcile.kafka_values(s, t)
+        assert set(reconcile.keys_of_values(t, values)) == sent_batch, f"{t}: source != Kafka"
+        # Exactly-once landing: every record of the topic is in exactly one object.
+        assert sorted(reconcile.landed_lines(s, t)) == sorted(values), f"{t}: Kafka != landed"
+        silver = reconcile.table_keys(s, t)
+        assert len(silver) == len(set(silver)), f"{t}: a key appears twice in silver"
+        assert set(silver) == sent_batch, f"{t}: landed != silver"
+
+        streamed = reconcile.table_keys(s, lake.streaming_table(s, t))
+        assert len(streamed) == len(set(streamed)), f"{t}: a key appears twice in streaming"
+        assert set(streamed) <= sent_stream
+        missing = sent_stream - set(streamed) - may_miss
+        assert not missing, f"{t}: streamed keys missing from the table: {sorted(missing)[:10]}"
