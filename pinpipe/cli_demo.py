@@ -33,6 +33,7 @@ def demo(
     paths, the batch DAG in Airflow, the streaming job; then write the report. The stack keeps
     running. Running it again sends only what is new."""
     from pinpipe import demo as demo_run
+    from pinpipe.sandbox.services.airflow import admin_password
 
     s = settings()
     record = demo_run.run(s, demo_run.DemoOptions(rows=rows, source_dir=source,
@@ -42,7 +43,9 @@ def demo(
         console.print(f"  {step.name:<16} {step.seconds:>7.1f}s")
     console.print(f"  {'total':<16} {record.seconds:>7.1f}s")
     console.print(f"\nReport:     {record.report}\n            file://{record.report}")
-    console.print(f"Airflow UI: {s.endpoints.airflow}  (admin / admin)")
+    console.print(
+        f"Airflow UI: {s.endpoints.airflow}  (login {s.airflow.username} / {admin_password(s)})"
+    )
     console.print("The stack keeps running: `make down` stops it.")
 
 

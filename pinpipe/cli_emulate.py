@@ -134,9 +134,9 @@ def _run(
     c = sender.counters
     console.print(
         f"{'interrupted: ' if summary.interrupted else ''}sent {summary.events} events "
-        f"({summary.events * 3} rows) in {summary.seconds:.1f}s "
-        f"({summary.events / max(summary.seconds, 1e-9):,.1f} events/s), "
-        f"{c.requests} requests, {c.retries} retries, {c.dead_records} rows failed"
+        f"in {summary.seconds:.1f}s ({summary.events / max(summary.seconds, 1e-9):,.1f} "
+        f"events/s): {c.delivered_records} rows acknowledged, {c.dead_records} rows failed; "
+        f"{c.requests} requests, {c.retries} retries"
     )
     if summary.interrupted:
         console.print(f"continue with: pinpipe emulate {path} --resume (same --all/--seed)")

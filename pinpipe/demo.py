@@ -228,7 +228,7 @@ def steps(s: Settings, o: DemoOptions, record: DemoRun) -> list[Step]:
              f"connector status: {s.endpoints.kafka_connect}/connectors/{s.connector_name}/status",
              lambda: wait_for_landing(s)),
         Step("batch DAG", "run the batch DAG in Airflow (clean, then the gold tables)",
-             airflow_logs, f"open {s.endpoints.airflow}/dags/pinpipe_batch (admin / admin)",
+             airflow_logs, f"open {s.endpoints.airflow}/dags/pinpipe_batch (login: pinpipe status)",
              lambda: run_batch_dag(s)),
         Step("streaming", "run the streaming job until it has caught up",
              f"{logs}/demo-streaming.log", "run it in the foreground: `pinpipe stream run "

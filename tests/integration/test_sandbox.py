@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import time
 import uuid
@@ -13,6 +14,7 @@ import pytest
 import requests
 from confluent_kafka import Consumer, Producer
 
+from pinpipe.sandbox import processes
 from pinpipe.sandbox.health import port_in_use
 from pinpipe.sandbox.services import all_services
 from tests.conftest import Sandbox
@@ -271,3 +273,24 @@ def test_kinesis_record_data_is_the_json_of_data(sandbox: Sandbox) -> None:
     raw = [rec["Data"] for rec in kinesis_records(sandbox, stream)]
     assert any(json.loads(d) == data for d in raw)
     assert not any(d.startswith(base64.b64encode(b"{")) for d in raw)
+
+
+def _is_loopback(ip: str) -> bool:
+    address = ipaddress.ip_address(ip)
+    mapped = getattr(address, "ipv4_mapped", None)
+    return bool(address.is_loopback or (mapped and mapped.is_loopback))
+
+
+def test_every_listener_of_the_stack_is_on_loopback(sandbox: Sandbox) -> None:
+    s = sandbox.settings
+    pids = {p.pid for sv in all_services() for p in processes.members(s, sv.name)}
+    listeners = [
+        c
+        for c in psutil.net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN and c.pid in pids
+    ]
+    ports = {c.laddr.port for c in listeners}
+    assert set(s.ports.model_dump().values()) <= ports, "a service is not listening"
+    exposed = [f"{c.laddr.ip}:{c.laddr.port} (pid {c.pid})" for c in listeners]
+    exposed = [e for e, c in zip(exposed, listeners, strict=True) if not _is_loopback(c.laddr.ip)]
+    assert not exposed, f"listening beyond loopback: {exposed}"

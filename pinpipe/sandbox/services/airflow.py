@@ -10,6 +10,7 @@ The API's signing keys are generated the same way.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -101,6 +102,11 @@ def _prepare(s: Settings) -> None:
     passwords.touch(mode=0o600)
     passwords.chmod(0o600)
     passwords.write_text(json.dumps({s.airflow.username: admin_password(s)}))
+    # Migrating takes ~15 s even when there is nothing to do: once per Airflow version.
+    migrated = h / "migrated-for"
+    version = importlib.metadata.version("apache-airflow")
+    if (h / "airflow.db").exists() and migrated.exists() and migrated.read_text() == version:
+        return
     done = subprocess.run(
         [_bin(), "db", "migrate"], env={**os.environ, **env(s)}, capture_output=True, text=True
     )
@@ -108,6 +114,7 @@ def _prepare(s: Settings) -> None:
         raise SandboxError(
             f"`airflow db migrate` failed:\n{done.stdout[-2000:]}{done.stderr[-4000:]}"
         )
+    migrated.write_text(version)
 
 
 def _launch(*command: str) -> Callable[[Settings], Launch]:

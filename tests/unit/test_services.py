@@ -1,0 +1,50 @@
+"""What each service is started with, where durability and exposure depend on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pinpipe.config import load_settings
+from pinpipe.sandbox.services import lake, localstack
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def launch_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.setattr(localstack, "LOCALSTACK_PYTHON", tmp_path / "python")
+    (tmp_path / "python").touch()
+    return localstack.SERVICE.launch(load_settings(state_dir=tmp_path)).env
+
+
+def test_localstack_keeps_kinesis_in_the_state_folder_and_saves_every_second(
+    tmp_path: Path, launch_env: dict[str, str]
+) -> None:
+    assert launch_env["FILESYSTEM_ROOT"] == str(tmp_path / "localstack")
+    assert launch_env["PERSISTENCE"] == "1"
+    interval = launch_env["KINESIS_MOCK_PERSIST_INTERVAL"]
+    assert interval.endswith("s") and float(interval[:-1]) <= 1.0
+    assert "s3" not in launch_env["SERVICES"].split(",")
+
+
+def test_localstack_and_kinesis_mock_listen_on_the_bind_host(launch_env: dict[str, str]) -> None:
+    assert launch_env["GATEWAY_SERVER"] == "hypercorn"  # the default server ignores the host
+    assert launch_env["GATEWAY_LISTEN"].startswith("127.0.0.1:")
+    preload = launch_env["NODE_OPTIONS"].removeprefix("--require ")
+    assert Path(preload).is_file()
+    assert launch_env["PINPIPE_BIND_HOST"] == "127.0.0.1"
+
+
+def test_the_lake_keeps_its_objects_in_the_state_folder_and_keys_out_of_argv(
+    tmp_path: Path,
+) -> None:
+    s = load_settings(state_dir=tmp_path, build_dir=tmp_path)
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "versitygw").touch()
+    launch = lake.SERVICE.launch(s)
+    assert launch.argv[-1] == str(tmp_path / "lake")
+    assert f"127.0.0.1:{s.ports.lake}" in launch.argv
+    secret = s.credentials.secret_access_key.get_secret_value()
+    assert secret not in launch.argv and launch.env["ROOT_SECRET_KEY"] == secret
