@@ -22,17 +22,17 @@ CUSTOM_ID_TAG = "_custom_id_"
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 
-def _registry(s: Settings) -> Path:
+def registry(s: Settings) -> Path:
     return s.state_dir / "pipelines.json"
 
 
 def _load(s: Settings) -> dict[str, dict[str, Any]]:
-    path = _registry(s)
+    path = registry(s)
     return dict(json.loads(path.read_text())) if path.exists() else {}
 
 
 def _save(s: Settings, pipelines: dict[str, dict[str, Any]]) -> None:
-    path = _registry(s)
+    path = registry(s)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(pipelines, indent=2, sort_keys=True))

@@ -1,12 +1,22 @@
-"""Starts LocalStack (run by LocalStack's own interpreter) with one fix to its API Gateway.
+"""Starts LocalStack (run by LocalStack's own interpreter) with two changes to API Gateway.
 
-The request validator of LocalStack 4.8 catches only ``JSONDecodeError`` when it parses a body,
-so a body that ``json.loads`` cannot even decode (bytes that look like UTF-16/32) raises
-``UnicodeDecodeError`` and the client gets a 500 where AWS answers 400 "Invalid request body".
-Such a body is treated as invalid here, as AWS does.
+1. The request validator of LocalStack 4.8 catches only ``JSONDecodeError`` when it parses a
+   body, so a body that ``json.loads`` cannot even decode (bytes that look like UTF-16/32)
+   raises ``UnicodeDecodeError`` and the client gets a 500 where AWS answers 400 "Invalid
+   request body". Such a body is treated as invalid here, as AWS does.
+2. API Gateway lives in memory, so after a restart the sandbox deploys its REST APIs again, with
+   their old ids. Until that is done, a call to one of those ids answers 503 with Retry-After
+   (retry: it is coming back) rather than 404 (it does not exist), so clients ride out a
+   restart the way they ride out any outage. The ids are read from ``PINPIPE_PIPELINES_FILE``.
 """
 
+import json
+import os
+from pathlib import Path
+
+from localstack.http import Response
 from localstack.runtime.main import main
+from localstack.services.apigateway.next_gen.execute_api import router
 from localstack.services.apigateway.next_gen.execute_api.handlers import method_request
 
 _is_body_valid = method_request.MethodRequestHandler._is_body_valid
@@ -20,6 +30,27 @@ def _is_body_valid_or_invalid(method, rest_api, request):  # type: ignore[no-unt
 
 
 method_request.MethodRequestHandler._is_body_valid = staticmethod(_is_body_valid_or_invalid)
+
+_not_found = router.ApiGatewayEndpoint.create_not_found_response
+
+
+def _known_api_ids() -> set[str]:
+    path = Path(os.environ.get("PINPIPE_PIPELINES_FILE", "/nonexistent"))
+    try:
+        return {str(p.get("rest_api_id")) for p in json.loads(path.read_text()).values()}
+    except (OSError, ValueError, AttributeError):
+        return set()
+
+
+def _not_found_or_not_yet(api_id: str) -> Response:
+    if api_id not in _known_api_ids():
+        return _not_found(api_id)
+    response = Response(status=503, headers={"Retry-After": "1"})
+    response.set_json({"message": f"The API '{api_id}' is being deployed again; retry shortly"})
+    return response
+
+
+router.ApiGatewayEndpoint.create_not_found_response = staticmethod(_not_found_or_not_yet)
 
 if __name__ == "__main__":
     main()

@@ -25,7 +25,7 @@ from pinpipe.spark import lake
 
 TABLE = {t.short: t for t in SOURCE_TABLES}
 # Patient enough to ride out a component's restart (tens of seconds), as a real client would.
-PATIENT = RetryPolicy(attempts=60, base_delay_s=0.2, max_delay_s=2.0)
+PATIENT = RetryPolicy(attempts=200, base_delay_s=0.2, max_delay_s=2.0)
 
 
 def row_key(table: SourceTable, row: dict[str, Any]) -> int:

@@ -9,8 +9,9 @@ Durability:
 - API Gateway, IAM and STS hold only what provisioning re-creates at every ``up``, with the
   same names and the same REST API id (see ``pinpipe.aws.identity``).
 
-``compose/localstack/run.py`` starts it with one fix to API Gateway's request validator (a body
-it cannot decode answers 400, as on AWS, not 500).
+``compose/localstack/run.py`` starts it with two changes to API Gateway: a body its validator
+cannot decode answers 400, as on AWS, not 500; and a call to a pipeline's API before ``up`` has
+deployed it again answers 503 (retry), not 404.
 
 Exposure: the gateway listens on the bind host only (the hypercorn server honours the host of
 ``GATEWAY_LISTEN``; the default one does not), and kinesis-mock, which has no bind setting, is
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import requests
 
+from pinpipe.aws import identity
 from pinpipe.config import PROJECT_ROOT, Settings
 from pinpipe.errors import SandboxError
 from pinpipe.sandbox.health import Health
@@ -67,6 +69,7 @@ def _launch(s: Settings) -> Launch:
         "KINESIS_MOCK_VERSION": KINESIS_MOCK_VERSION,
         "NODE_OPTIONS": f"--require {COMPOSE_DIR / 'localstack' / 'loopback.js'}",
         "PINPIPE_BIND_HOST": s.bind_host,
+        "PINPIPE_PIPELINES_FILE": str(identity.registry(s)),
         "DISABLE_EVENTS": "1",
         "SKIP_SSL_CERT_DOWNLOAD": "1",
         "DNS_ADDRESS": "0",
