@@ -67,12 +67,21 @@ def ensure_connector(s: Settings, timeout: float = 90.0) -> None:
             raise ProvisionError(f"registering connector {s.connector_name} failed: {problem}")
         time.sleep(1)  # the worker answers 409 while it rebalances
     state = "MISSING"
+    restarted = False
     while time.monotonic() < deadline:
         state = connector_state(s)
         if state == "RUNNING":
             return
         if state == "FAILED":
-            break
+            if restarted:
+                break
+            # A task fails when the lake was away while it started; once is worth a restart.
+            requests.post(
+                f"{s.endpoints.kafka_connect}/connectors/{s.connector_name}/restart",
+                params={"includeTasks": "true", "onlyFailed": "true"},
+                timeout=30,
+            )
+            restarted = True
         time.sleep(0.5)
     trace = requests.get(
         f"{s.endpoints.kafka_connect}/connectors/{s.connector_name}/status", timeout=5

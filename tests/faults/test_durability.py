@@ -22,6 +22,7 @@ import psutil
 import pytest
 
 from pinpipe.sandbox import processes
+from pinpipe.sandbox.health import port_in_use
 from pinpipe.sandbox.services import STREAMING, all_services
 from pinpipe.sandbox.services.localstack import KINESIS_PERSIST_INTERVAL
 from pinpipe.spark import lake
@@ -125,7 +126,12 @@ def test_both_paths_and_both_jobs(scenario: Scenario) -> None:
 def test_down_and_up_change_nothing_and_the_pipeline_goes_on(scenario: Scenario) -> None:
     sc = scenario
     before = snapshot(sc)
+    s = sc.pipeline.settings
+    family = [proc for sv in all_services() for proc in processes.members(s, sv.name)]
     sc.pipeline.sandbox.down()
+    assert not [p.pid for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    for name, port in s.ports.model_dump().items():
+        assert not port_in_use(s.bind_host, port), f"port {port} ({name}) still bound after down"
     sc.up()
     after = snapshot(sc)
     for part in before:
@@ -155,7 +161,7 @@ def test_the_streaming_job_runs_beside_the_stack(scenario: Scenario) -> None:
 
 @pytest.mark.parametrize(
     "component",
-    ["kafka", "rest-proxy", "connect", "localstack", "airflow-scheduler", "streaming"],
+    ["kafka", "lake", "rest-proxy", "connect", "localstack", "airflow-scheduler", "streaming"],
 )
 def test_a_killed_component_comes_back_with_up_and_loses_nothing(
     scenario: Scenario, component: str

@@ -15,7 +15,6 @@ import requests
 from confluent_kafka import Consumer, Producer
 
 from pinpipe.sandbox import processes
-from pinpipe.sandbox.health import port_in_use
 from pinpipe.sandbox.services import all_services
 from tests.conftest import Sandbox
 
@@ -226,36 +225,6 @@ def test_status_json_names_the_api_url(sandbox: Sandbox) -> None:
     assert status["api_url"].endswith(f"/{sandbox.settings.api_stage}")
     assert {row["service"] for row in status["services"]} == {sv.name for sv in all_services()}
     assert all(row["healthy"] for row in status["services"])
-
-
-def test_down_stops_everything_and_data_survives_a_restart(sandbox: Sandbox) -> None:
-    s = sandbox.settings
-    marker = uuid.uuid4().hex
-    producer = Producer({"bootstrap.servers": s.endpoints.kafka_bootstrap})
-    producer.produce(s.topics["pin"], json.dumps({"index": 1, "marker": marker}).encode())
-    assert producer.flush(10) == 0
-    landed_before = wait_for_landed(sandbox, marker)
-    pids = [json.loads(p.read_text())["pid"] for p in (s.state_dir / "run").glob("*.pid")]
-    assert len(pids) == len(all_services())
-    family = [psutil.Process(pid) for pid in pids]
-    family += [child for proc in family for child in proc.children(recursive=True)]
-
-    sandbox.down()
-
-    assert not [p.pid for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-    for name, port in s.ports.model_dump().items():
-        assert not port_in_use(s.bind_host, port), f"port {port} ({name}) still bound"
-
-    sandbox.up()
-
-    after = lake_objects(sandbox)
-    for key, body in landed_before.items():
-        assert after.get(key) == body, f"{key} was lost or changed across the restart"
-    values = consume_all(s.endpoints.kafka_bootstrap, s.topics["pin"])
-    assert any(marker.encode() in v for v in values)
-    # Nothing landed twice: each record of the topic is in exactly one object.
-    lines = [ln for k, b in after.items() if s.topics["pin"] in k for ln in b.splitlines()]
-    assert sorted(lines) == sorted(v for v in values)
 
 
 def test_kinesis_record_data_is_the_json_of_data(sandbox: Sandbox) -> None:

@@ -4,8 +4,9 @@ Durability:
 - Kinesis runs on kinesis-mock, which saves its streams and records to
   ``state/localstack/var/lib/localstack/state/kinesis/`` every ``KINESIS_PERSIST_INTERVAL`` and
   when it is stopped, and loads them at start. ``PERSISTENCE=1`` is what moves that folder out
-  of the temporary one LocalStack clears; LocalStack's own snapshots are not used. A kill can
-  lose the records acknowledged within the last interval; nothing else.
+  of the temporary one LocalStack clears; LocalStack's own snapshots are not used. A preload
+  makes each save atomic (kinesis-mock rewrites the file in place), so a kill can lose the
+  records acknowledged within the last interval, nothing else.
 - API Gateway, IAM and STS hold only what provisioning re-creates at every ``up``, with the
   same names and the same REST API id (see ``pinpipe.aws.identity``).
 
@@ -20,6 +21,8 @@ started with a preload that makes it listen on the bind host too.
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import requests
@@ -41,7 +44,27 @@ def filesystem_root(s: Settings) -> Path:
     return s.state_dir / "localstack"
 
 
+def kinesis_data_dir(s: Settings) -> Path:
+    return filesystem_root(s) / "var/lib/localstack/state/kinesis"
+
+
+def _set_aside_unreadable_saves(s: Settings) -> None:
+    """kinesis-mock cannot start from an unreadable save (one cut short by a kill before saves
+    were atomic); keep it aside, say so, and start from nothing rather than not at all."""
+    for partial in kinesis_data_dir(s).glob("*.json.*.tmp"):  # a save cut short by a kill
+        partial.unlink()
+    for save in kinesis_data_dir(s).glob("*.json"):
+        try:
+            json.loads(save.read_bytes())
+            continue
+        except ValueError:
+            aside = save.with_name(f"{save.name}.unreadable-{int(time.time())}")
+            save.rename(aside)
+            print(f"warning: the Kinesis save {save} is unreadable; kept as {aside.name}")
+
+
 def _prepare(s: Settings) -> None:
+    _set_aside_unreadable_saves(s)
     # kinesis-mock is installed once under build/; each state folder links to it.
     installed = s.build_dir / "localstack" / _LIB / "kinesis-local"
     if not installed.is_dir():
@@ -67,7 +90,10 @@ def _launch(s: Settings) -> Launch:
         "KINESIS_MOCK_PERSIST_INTERVAL": KINESIS_PERSIST_INTERVAL,
         "KINESIS_MOCK_PROVIDER_ENGINE": "node",
         "KINESIS_MOCK_VERSION": KINESIS_MOCK_VERSION,
-        "NODE_OPTIONS": f"--require {COMPOSE_DIR / 'localstack' / 'loopback.js'}",
+        "NODE_OPTIONS": " ".join(
+            f"--require {COMPOSE_DIR / 'localstack' / name}"
+            for name in ("loopback.js", "atomic-persist.js")
+        ),
         "PINPIPE_BIND_HOST": s.bind_host,
         "PINPIPE_PIPELINES_FILE": str(identity.registry(s)),
         "DISABLE_EVENTS": "1",
