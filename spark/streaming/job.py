@@ -30,6 +30,9 @@ from pinpipe.spark.session import get_spark
 from pinpipe.spark.streaming import kinesis_source
 
 TRIGGER_INTERVAL = "2 seconds"
+# A failed query is started again after 2, 4, 8 ... up to 60 s; 5 healthy minutes reset that.
+MAX_RETRY_PAUSE_S = 60.0
+HEALTHY_AFTER_S = 300.0
 
 
 def kinesis_options(s: Settings, table: str) -> dict[str, str]:
@@ -126,8 +129,9 @@ def run_available_now(spark: SparkSession, s: Settings, tables: list[str]) -> in
 
 
 def run_continuously(spark: SparkSession, s: Settings, tables: list[str]) -> None:
-    """Micro-batches every few seconds until SIGTERM or Ctrl-C."""
-    queries = [start_query(spark, s, t, available_now=False) for t in tables]
+    """Micro-batches every few seconds until SIGTERM or Ctrl-C. A query that fails (Kinesis or
+    the lake away for a moment: a restart, a crash) is started again from its checkpoint after a
+    pause that grows while failures repeat, as a job scheduler with retries would."""
     stop = threading.Event()
 
     def request_stop(*_: Any) -> None:
@@ -135,16 +139,24 @@ def run_continuously(spark: SparkSession, s: Settings, tables: list[str]) -> Non
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    print(f"streaming {', '.join(q.name for q in queries)}", flush=True)
-    try:
-        while not stop.is_set() and all(q.isActive for q in queries):
-            stop.wait(1)
-        for q in queries:
-            if q.exception() is not None:
-                raise RuntimeError(f"query {q.name} failed: {q.exception()}")
-    finally:
-        for q in queries:
-            stop_between_batches(q)
+    failures = 0
+    while not stop.is_set():
+        queries = [start_query(spark, s, t, available_now=False) for t in tables]
+        print(f"streaming {', '.join(q.name for q in queries)}", flush=True)
+        started = time.monotonic()
+        try:
+            while not stop.is_set() and all(q.isActive for q in queries):
+                stop.wait(1)
+        finally:
+            for q in queries:
+                stop_between_batches(q)
+        failed = [f"{q.name}: {q.exception()}" for q in queries if q.exception() is not None]
+        if not failed:
+            break
+        failures = 1 if time.monotonic() - started > HEALTHY_AFTER_S else failures + 1
+        pause = min(MAX_RETRY_PAUSE_S, 2.0**failures)
+        print(f"a query failed ({failed[0][:500]}); starting again in {pause:.0f}s", flush=True)
+        stop.wait(pause)
     print("streaming stopped", flush=True)
 
 

@@ -24,7 +24,7 @@ import pytest
 from pinpipe.sandbox import processes
 from pinpipe.sandbox.health import port_in_use
 from pinpipe.sandbox.services import STREAMING, all_services
-from pinpipe.sandbox.services.localstack import KINESIS_PERSIST_INTERVAL
+from pinpipe.sandbox.services.localstack import KINESIS_LOSS_WINDOW_S
 from pinpipe.spark import lake
 from tests.conftest import Sandbox
 from tests.e2e.pipelines import Pipeline, new_pipeline, remove_connector, wait_until_landed
@@ -39,7 +39,6 @@ AFTER_RESTART_EVENTS = 40
 EVENTS_PER_KILL = 30
 RATE = 8.0  # events per second and path, so a kill lands in the middle of a run
 KILL_AFTER_S = 1.5
-PERSIST_INTERVAL_S = float(KINESIS_PERSIST_INTERVAL.rstrip("s"))
 
 
 @dataclass
@@ -193,7 +192,7 @@ def test_killing_every_process_at_once_then_up_loses_nothing(scenario: Scenario)
     for proc in everything:
         proc.send_signal(signal.SIGKILL)
     killed_at = time.monotonic()
-    sc.kinesis_loss_windows.append((killed_at - PERSIST_INTERVAL_S, killed_at))
+    sc.kinesis_loss_windows.append((killed_at - KINESIS_LOSS_WINDOW_S, killed_at))
     psutil.wait_procs(everything, timeout=10)
     sc.up()
     sc.finish(*runs)

@@ -6,7 +6,7 @@ Durability:
   when it is stopped, and loads them at start. ``PERSISTENCE=1`` is what moves that folder out
   of the temporary one LocalStack clears; LocalStack's own snapshots are not used. A preload
   makes each save atomic (kinesis-mock rewrites the file in place), so a kill can lose the
-  records acknowledged within the last interval, nothing else.
+  records acknowledged since the last complete save (``KINESIS_LOSS_WINDOW_S``), nothing else.
 - API Gateway, IAM and STS hold only what provisioning re-creates at every ``up``, with the
   same names and the same REST API id (see ``pinpipe.aws.identity``).
 
@@ -36,6 +36,9 @@ from pinpipe.sandbox.services.base import COMPOSE_DIR, Launch, Service
 LOCALSTACK_PYTHON = PROJECT_ROOT / ".venv-localstack" / "bin" / "python"
 KINESIS_MOCK_VERSION = "0.4.13"
 KINESIS_PERSIST_INTERVAL = "1s"
+# What a kill can lose: records acknowledged since the start of the last complete save, that is
+# within one interval plus the time a save takes to write (bounded here by another interval).
+KINESIS_LOSS_WINDOW_S = 2.0
 SERVICES = ("kinesis", "apigateway", "iam", "sts")
 _LIB = "var/lib/localstack/lib"
 
