@@ -71,6 +71,10 @@ class AirflowClient:
         )
         return str(run["dag_run_id"])
 
+    def total_runs(self) -> int:
+        """DAG runs Airflow knows of, every DAG together."""
+        return int(self._call("GET", "/dags/~/dagRuns", params={"limit": 1})["total_entries"])
+
     def run_state(self, dag_id: str, run_id: str) -> str:
         return str(self._call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"])
 
