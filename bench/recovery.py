@@ -28,23 +28,13 @@ from pinpipe.sandbox.services import STREAMING, all_services
 PORT_SHIFT = 10000  # the shifted ports stay below the ephemeral range (32768+)
 
 
-def _env(state: Path) -> dict[str, str]:
+def _env(s: Settings) -> dict[str, str]:
+    """The environment that gives `pinpipe` commands the settings ``s``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PINPIPE_")}
-    env["PINPIPE_STATE_DIR"] = str(state)
-    for name, port in load_settings().ports.model_dump().items():
-        env[f"PINPIPE_PORTS__{name.upper()}"] = str(port + PORT_SHIFT)
+    env["PINPIPE_STATE_DIR"] = str(s.state_dir)
+    for name, port in s.ports.model_dump().items():
+        env[f"PINPIPE_PORTS__{name.upper()}"] = str(port)
     return env
-
-
-def _settings(env: dict[str, str]) -> Settings:
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        return load_settings()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def _pinpipe(env: dict[str, str], *args: str) -> None:
@@ -79,8 +69,9 @@ def main() -> None:
     events = int(os.environ.get("BENCH_RECOVERY_EVENTS", "300"))
     with tempfile.TemporaryDirectory(prefix="pinpipe-bench-") as tmp:
         state = Path(tmp)
-        env = _env(state)
-        s = _settings(env)
+        ports = {k: p + PORT_SHIFT for k, p in load_settings().ports.model_dump().items()}
+        s = load_settings(state_dir=state, ports=ports)
+        env = _env(s)
         source = f"sqlite:///{state / 'source.db'}"
         try:
             t = time.monotonic()

@@ -57,17 +57,6 @@ def kafka_values(s: Settings, table: str) -> list[bytes]:
         consumer.close()
 
 
-def kafka_end_offsets(s: Settings) -> dict[str, int]:
-    consumer = Consumer({"bootstrap.servers": s.endpoints.kafka_bootstrap, "group.id": "ends"})
-    try:
-        return {
-            t: consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1]
-            for t, topic in s.topics.items()
-        }
-    finally:
-        consumer.close()
-
-
 def landed_lines(s: Settings, table: str) -> list[bytes]:
     """Every record line in the landed objects of the table's topic."""
     s3 = boto3.client("s3", **s.aws_client_kwargs("s3"))

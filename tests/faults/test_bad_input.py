@@ -12,6 +12,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pinpipe import landing
 from tests.conftest import Sandbox
 from tests.e2e.pipelines import Pipeline, new_pipeline, remove_connector
 from tests.faults import reconcile
@@ -116,7 +117,7 @@ def _fill(value: Any, names: dict[str, str]) -> Any:
 def test_each_bad_request_gets_its_4xx_and_writes_nothing(pipeline: Pipeline, api_url: str) -> None:
     s = pipeline.settings
     names = {"pin": s.topics["pin"], "spin": s.streams["pin"]}
-    kafka_before = reconcile.kafka_end_offsets(s)
+    kafka_before = landing.topic_ends(s)
     kinesis_before = len(reconcile.kinesis_data(s, "pin"))
     wrong = []
     for name, path, body, content_type, want in BATCH_CASES + STREAM_CASES:
@@ -129,7 +130,7 @@ def test_each_bad_request_gets_its_4xx_and_writes_nothing(pipeline: Pipeline, ap
         elif r.status_code != 415:
             assert "message" in r.json(), f"{name}: the error does not say what is wrong"
     assert not wrong, "\n".join(wrong)
-    assert reconcile.kafka_end_offsets(s) == kafka_before, "a refused request reached Kafka"
+    assert landing.topic_ends(s) == kafka_before, "a refused request reached Kafka"
     assert len(reconcile.kinesis_data(s, "pin")) == kinesis_before, "one reached Kinesis"
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import psutil
 import pytest
 
+from pinpipe import landing
 from pinpipe.airflow_client import AirflowClient
 from pinpipe.sandbox import processes
 from pinpipe.sandbox.health import port_in_use
@@ -94,7 +95,7 @@ def snapshot(sc: Scenario) -> dict[str, Any]:
     return {
         "tables": {name: reconcile.table_state(s, name) for name in reconcile.all_table_names(s)},
         "kinesis": {t: reconcile.kinesis_data(s, t) for t in s.streams},
-        "kafka": reconcile.kafka_end_offsets(s),
+        "kafka": landing.topic_ends(s),
         "objects": reconcile.lake_objects(s),
         "api_url": sc.api_url,
     }
