@@ -24,6 +24,7 @@ from typing import Any
 import boto3
 
 from pinpipe.aws import identity
+from pinpipe.aws_access import aws_access
 from pinpipe.config import Settings
 from pinpipe.errors import ProvisionError
 
@@ -253,7 +254,7 @@ def openapi_document(s: Settings, role_arn: str) -> dict[str, Any]:
 
 
 def find_api_id(s: Settings) -> str | None:
-    client = boto3.client("apigateway", **s.aws_client_kwargs("apigateway"))
+    client = boto3.client("apigateway", **aws_access(s, "apigateway").boto3_kwargs())
     for page in client.get_paginator("get_rest_apis").paginate():
         for api in page["items"]:
             if api["name"] == s.api_name:
@@ -263,7 +264,7 @@ def find_api_id(s: Settings) -> str | None:
 
 def deploy_api(s: Settings, role_arn: str, backend_host: str) -> str:
     """Create or update the REST API and deploy it to the stage; returns the API id."""
-    client = boto3.client("apigateway", **s.aws_client_kwargs("apigateway"))
+    client = boto3.client("apigateway", **aws_access(s, "apigateway").boto3_kwargs())
     body = json.dumps(openapi_document(s, role_arn)).encode()
     try:
         api_id = find_api_id(s)
@@ -285,7 +286,9 @@ def deploy_api(s: Settings, role_arn: str, backend_host: str) -> str:
 
 
 def invoke_url(s: Settings, api_id: str) -> str:
-    """The base URL clients call, stage included."""
-    if s.endpoints.apigateway:
-        return f"{s.endpoints.apigateway}/_aws/execute-api/{api_id}/{s.api_stage}"
+    """The base URL clients call, stage included: LocalStack's path on a configured endpoint
+    (the one the API was deployed through), else the AWS one."""
+    endpoint = aws_access(s, "apigateway").endpoint_url
+    if endpoint:
+        return f"{endpoint}/_aws/execute-api/{api_id}/{s.api_stage}"
     return f"https://{api_id}.execute-api.{s.region}.amazonaws.com/{s.api_stage}"

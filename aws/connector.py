@@ -6,6 +6,7 @@ import time
 
 import requests
 
+from pinpipe.aws_access import aws_access
 from pinpipe.config import Settings
 from pinpipe.errors import ProvisionError
 
@@ -13,26 +14,19 @@ CONNECTOR_CLASS = "io.pinpipe.connect.s3.S3SinkConnector"
 
 
 def connector_config(s: Settings) -> dict[str, str]:
-    config = {
+    return {
         "connector.class": CONNECTOR_CLASS,
         "tasks.max": "1",
         "topics": ",".join(s.topics.values()),
         "key.converter": "org.apache.kafka.connect.converters.ByteArrayConverter",
         "value.converter": "org.apache.kafka.connect.converters.ByteArrayConverter",
         "s3.bucket.name": s.bucket,
-        "s3.region": s.region,
         "topics.dir": "topics",
         "flush.size": str(s.sink.flush_size),
         "rotate.schedule.interval.ms": str(s.sink.rotate_interval_ms),
         "filename.offset.zero.pad.width": "10",
+        **aws_access(s, "s3").s3_sink_config(),
     }
-    if s.endpoints.s3:
-        config["store.url"] = s.endpoints.s3
-        config["s3.path.style.access.enabled"] = "true"
-    if s.credentials.source == "static":
-        config["aws.access.key.id"] = s.credentials.access_key_id
-        config["aws.secret.access.key"] = s.credentials.secret_access_key.get_secret_value()
-    return config
 
 
 def connector_state(s: Settings) -> str:

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from pinpipe.aws import api_gateway
+from pinpipe.aws_access import aws_access
 from pinpipe.config import Settings
 from pinpipe.errors import ProvisionError
 
@@ -32,7 +33,7 @@ APIGW_ASSUME_ROLE_POLICY = {
 
 
 def ensure_bucket(s: Settings) -> None:
-    s3 = boto3.client("s3", **s.aws_client_kwargs("s3"))
+    s3 = boto3.client("s3", **aws_access(s, "s3").boto3_kwargs())
     try:
         s3.head_bucket(Bucket=s.bucket)
         return
@@ -65,7 +66,7 @@ def ensure_topics(s: Settings) -> None:
 
 
 def ensure_streams(s: Settings, timeout: float = 60.0) -> None:
-    kinesis = boto3.client("kinesis", **s.aws_client_kwargs("kinesis"))
+    kinesis = boto3.client("kinesis", **aws_access(s, "kinesis").boto3_kwargs())
     existing = set(kinesis.list_streams().get("StreamNames", []))
     for name in s.streams.values():
         if name not in existing:
@@ -118,8 +119,9 @@ def apigateway_role_policy(s: Settings, account: str) -> dict[str, object]:
 
 def ensure_apigateway_role(s: Settings) -> str:
     """The role API Gateway assumes to call Kinesis; its policy is (re)applied every time."""
-    iam = boto3.client("iam", **s.aws_client_kwargs("iam"))
-    account = boto3.client("sts", **s.aws_client_kwargs("sts")).get_caller_identity()["Account"]
+    iam = boto3.client("iam", **aws_access(s, "iam").boto3_kwargs())
+    sts = boto3.client("sts", **aws_access(s, "sts").boto3_kwargs())
+    account = sts.get_caller_identity()["Account"]
     name = f"pinpipe-{s.uid}-apigateway-kinesis"
     try:
         arn = str(iam.get_role(RoleName=name)["Role"]["Arn"])

@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pinpipe.schema import SOURCE_TABLES
+from pinpipe.contract import SOURCE_TABLES
 from pinpipe.source import db, populate
 from pinpipe.source.generator import SourceGenerator
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from pinpipe.config import Settings
-from pinpipe.schema import SOURCE_TABLES, to_wire
+from pinpipe.contract import SOURCE_TABLES, landed_object_name, to_wire
 from pinpipe.source.generator import SourceGenerator
 
 RECORDS_PER_OBJECT = 10_000
@@ -20,7 +20,7 @@ def write_landed(s: Settings, root: Path, events: int, seed: int = 1) -> None:
         topic = s.topics[table]
         folder = root / "topics" / topic / "partition=0"
         folder.mkdir(parents=True, exist_ok=True)
-        name = f"{topic}+0+{starts[table]:010d}.json"
+        name = landed_object_name(topic, 0, starts[table])
         (folder / name).write_text("".join(handles[table]))
         starts[table] += len(handles[table])
         handles[table] = []

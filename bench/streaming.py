@@ -32,11 +32,12 @@ import boto3
 import requests
 
 from pinpipe.aws import provision
+from pinpipe.aws_access import aws_access
 from pinpipe.config import PROJECT_ROOT, Settings, load_settings
+from pinpipe.contract import BY_SHORT, SOURCE_TABLES
 from pinpipe.errors import PinpipeError
 from pinpipe.report import figures
 from pinpipe.sandbox import runner
-from pinpipe.schema import BY_SHORT, SOURCE_TABLES
 from pinpipe.services.emulator import payloads
 from pinpipe.source.generator import SourceGenerator
 from pinpipe.spark import lake
@@ -53,10 +54,10 @@ def new_user(prefix: str) -> tuple[Settings, str]:
 
 
 def remove_user(s: Settings) -> None:
-    kinesis = boto3.client("kinesis", **s.aws_client_kwargs("kinesis"))
+    kinesis = boto3.client("kinesis", **aws_access(s, "kinesis").boto3_kwargs())
     for stream in s.streams.values():
         kinesis.delete_stream(StreamName=stream, EnforceConsumerDeletion=True)
-    bucket = boto3.resource("s3", **s.aws_client_kwargs("s3")).Bucket(s.bucket)
+    bucket = boto3.resource("s3", **aws_access(s, "s3").boto3_kwargs()).Bucket(s.bucket)
     bucket.objects.all().delete()
     bucket.delete()
 
@@ -100,7 +101,7 @@ class KinesisWatcher(threading.Thread):
 
     def __init__(self, s: Settings) -> None:
         super().__init__(daemon=True)
-        self.client = boto3.client("kinesis", **s.aws_client_kwargs("kinesis"))
+        self.client = boto3.client("kinesis", **aws_access(s, "kinesis").boto3_kwargs())
         self.streams = {s.streams[t]: t for t in TABLES}
         self.seen: dict[Key, float] = {}
         self.stop = threading.Event()
@@ -127,7 +128,7 @@ class DeltaCommits:
     """Reads a table's transaction log as it grows: when each row's key first became readable."""
 
     def __init__(self, s: Settings, table: str) -> None:
-        self.s3 = boto3.client("s3", **s.aws_client_kwargs("s3"))
+        self.s3 = boto3.client("s3", **aws_access(s, "s3").boto3_kwargs())
         self.bucket = s.bucket
         self.prefix = lake.table_path(s, lake.streaming_table(s, table)).split("/", 3)[3]
         self.table = table
@@ -241,7 +242,7 @@ def latency(rate: float, seconds: float) -> dict[str, Any]:
 
 def preload(s: Settings, count: int) -> float:
     """PutRecords straight to Kinesis, 500 at a time; returns records/s."""
-    kinesis = boto3.client("kinesis", **s.aws_client_kwargs("kinesis"))
+    kinesis = boto3.client("kinesis", **aws_access(s, "kinesis").boto3_kwargs())
     batch = events(count, seed=9)
     t = time.perf_counter()
     for table in TABLES:
@@ -287,7 +288,7 @@ def throughput(count: int) -> dict[str, Any]:
         progress = [p for q in queries for p in q.recentProgress]
         rows = sum(
             spark.read.format("delta").load(lake.table_path(s, name)).count()
-            for name in [*lake.streaming_tables(s), f"streaming_{lake.QUARANTINE}"]
+            for name in [*lake.streaming_tables(s), lake.STREAMING_QUARANTINE]
         )
         spark.stop()
         kinesis_ms = sum(p["durationMs"].get("latestOffset", 0) for p in progress)

@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 
+from pinpipe.aws_access import aws_access
 from pinpipe.config import Settings
 from pinpipe.spark import lake
 from pinpipe.tables import TableError, read
@@ -30,7 +31,7 @@ def publish(s: Settings, run_id: str) -> dict[str, Any]:
         "rows": summarize(s),
     }
     key = f"runs/batch/{run_id.replace(':', '_').replace('+', '_')}.json"
-    boto3.client("s3", **s.aws_client_kwargs("s3")).put_object(
+    boto3.client("s3", **aws_access(s, "s3").boto3_kwargs()).put_object(
         Bucket=s.bucket, Key=key, Body=json.dumps(summary, indent=2).encode()
     )
     print(json.dumps(summary, indent=2))

@@ -26,6 +26,15 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from pinpipe.contract import (
+    JOIN_YEARS,
+    POST_YEARS,
+    TABLES,
+    YEAR_RANGE_PATTERN,
+    stream_name,
+    topic_name,
+    year_range_text,
+)
 from pinpipe.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +62,9 @@ class Ports(_Frozen):
 
 
 class Endpoints(_Frozen):
-    """Where each service is reached; empty strings mean the AWS SDK default."""
+    """Where each service is reached; empty strings mean the AWS SDK default. For the AWS
+    services the SDK's ``AWS_ENDPOINT_URL_<SERVICE>`` and ``AWS_ENDPOINT_URL`` variables win
+    (see ``pinpipe.aws_access``)."""
 
     s3: str = ""
     kinesis: str = ""
@@ -99,8 +110,8 @@ class Databricks(_Frozen):
 
 class Batch(_Frozen):
     runner: Literal["local", "databricks"] = "local"
-    post_years: str = Field("2018-2022", pattern=r"^\d{4}-\d{4}$")
-    join_years: str = Field("2015-2020", pattern=r"^\d{4}-\d{4}$")
+    post_years: str = Field(year_range_text(POST_YEARS), pattern=YEAR_RANGE_PATTERN)
+    join_years: str = Field(year_range_text(JOIN_YEARS), pattern=YEAR_RANGE_PATTERN)
 
 
 class Settings(BaseSettings):
@@ -172,11 +183,11 @@ class Settings(BaseSettings):
 
     @property
     def topics(self) -> dict[str, str]:
-        return {t: f"{self.uid}.{t}" for t in TABLES}
+        return {t: topic_name(self.uid, t) for t in TABLES}
 
     @property
     def streams(self) -> dict[str, str]:
-        return {t: f"streaming-{self.uid}-{t}" for t in TABLES}
+        return {t: stream_name(self.uid, t) for t in TABLES}
 
     @property
     def api_name(self) -> str:
@@ -193,20 +204,6 @@ class Settings(BaseSettings):
     @property
     def logs_dir(self) -> Path:
         return self.state_dir / "logs"
-
-    def aws_client_kwargs(self, service: str) -> dict[str, Any]:
-        """Keyword arguments for ``boto3.client(service, ...)`` under this profile."""
-        kwargs: dict[str, Any] = {"region_name": self.region}
-        endpoint = getattr(self.endpoints, service, "")
-        if endpoint:
-            kwargs["endpoint_url"] = endpoint
-        if self.credentials.source == "static":
-            kwargs["aws_access_key_id"] = self.credentials.access_key_id
-            kwargs["aws_secret_access_key"] = self.credentials.secret_access_key.get_secret_value()
-        return kwargs
-
-
-TABLES = ("pin", "geo", "user")
 
 
 def _is_loopback(host: str) -> bool:

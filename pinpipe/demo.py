@@ -7,20 +7,20 @@ that fails stops the demo with the step's name, where its log is, and what to tr
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from pinpipe.config import PROJECT_ROOT, Settings
+from pinpipe.config import Settings
 from pinpipe.errors import PinpipeError
+from pinpipe.services.emulator import PathName
 
 console = Console()
 
@@ -70,10 +70,6 @@ def run_file(s: Settings) -> Path:
     return s.state_dir / "demo" / "last-run.json"
 
 
-def report_file(s: Settings) -> Path:
-    return s.state_dir / "report" / "pinpipe-report.html"
-
-
 def _save(s: Settings, run: DemoRun) -> None:
     path = run_file(s)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,55 +95,65 @@ def source_fingerprint(s: Settings, o: DemoOptions) -> dict[str, Any]:
 
 def create_source(s: Settings, o: DemoOptions) -> str:
     """Generate (or load) the source database, unless it already holds this very source."""
-    from pinpipe import cli_emulate, cli_source
-    from pinpipe.source import db
+    from pinpipe import source
+    from pinpipe.services import emulator
 
     marker = s.state_dir / "demo" / "source.json"
     wanted = source_fingerprint(s, o)
-    engine = db.connect(s.source_db_url)
-    try:
-        db.ensure_tables(engine)
-        rows = db.count_rows(engine, db.SOURCE_TABLES[0])
-    except db.SourceError:  # no tables yet
-        rows = 0
+    rows = source.row_count(s)
     if marker.exists() and json.loads(marker.read_text()) == wanted and rows:
         return f"unchanged: {rows:,} rows per table in {s.source_db_url}"
-    if marker.exists() and cli_emulate.checkpoint_file(s, "batch").exists():
+    if marker.exists() and emulator.checkpoint_file(s, "batch").exists():
         raise DemoFailed(
             f"the source differs from the previous demo's ({marker.read_text().strip()}), and "
             "the lake holds that one's events: use the same DEMO_ROWS / DEMO_SOURCE, or start "
             "from an empty lake with `make down && make reset`"
         )
-    if o.source_dir is not None:
-        cli_source.load(from_dir=o.source_dir, db=None, replace=True)
-    else:
-        cli_source.generate(rows=o.rows, seed=o.seed, db=None, replace=True)
+    with _bar("source rows") as advance:
+        if o.source_dir is not None:
+            done = source.load(s, o.source_dir, replace=True, advance=advance)
+        else:
+            done = source.generate(s, o.rows, o.seed, replace=True, advance=advance)
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps(wanted))
-    return f"{db.count_rows(engine, db.SOURCE_TABLES[0]):,} rows per table"
+    return f"{done.rows['pin']:,} rows per table"
 
 
-def emulate(s: Settings, path: str, o: DemoOptions) -> str:
+def emulate(s: Settings, path: PathName, o: DemoOptions) -> str:
     """Send the source rows through one path of the API gateway, resuming after earlier runs."""
-    from pinpipe import cli_emulate
+    from pinpipe.services import emulator
 
-    count = o.stream_events if path == "stream" else None
-    batch_size = 25 if path == "stream" else o.batch_size
-    resume = cli_emulate.checkpoint_file(s, path).exists()
-    try:
-        sent = cli_emulate._run(
-            path, count=count, duration=None, rate=0.0, batch_size=batch_size, seed=None,
-            all_rows=True, resume=resume, profile=None, api_url=None, db_url=None,
-        )  # fmt: skip
-    except typer.Exit as e:
-        if e.exit_code:
-            raise DemoFailed(f"some {path} events could not be delivered") from e
-    return f"{sent.events:,} events sent" + (" (after those sent before)" if resume else "")
+    resume = emulator.checkpoint_file(s, path).exists()
+    options = emulator.RunOptions(
+        path,
+        count=o.stream_events if path == "stream" else None,
+        batch_size=25 if path == "stream" else o.batch_size,
+        all_rows=True,
+        resume=resume,
+    )
+    with Progress(TextColumn(f"[bold]{path}[/]"), BarColumn(), MofNCompleteColumn(),
+                  console=console) as progress, emulator.stop_on_interrupt() as stop:  # fmt: skip
+        task = progress.add_task(path, total=None)
+        report = emulator.run(
+            s,
+            options,
+            lambda summary, _: progress.update(
+                task, total=summary.planned, completed=summary.events
+            ),
+            stop,
+        )
+    if report.summary.interrupted:
+        raise DemoFailed(f"interrupted; `pinpipe emulate {path} --all --resume` continues")
+    if not report.ok:
+        raise DemoFailed(
+            f"{report.counters.dead_records} {path} rows could not be delivered; "
+            f"they are in {report.dead_letter_file}"
+        )
+    sent = report.summary.events
+    return f"{sent:,} events sent" + (" (after those sent before)" if resume else "")
 
 
 def wait_for_landing(s: Settings) -> str:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from pinpipe import landing
 
     with Progress(TextColumn("[bold]landing[/]"), BarColumn(), MofNCompleteColumn(),
@@ -162,44 +168,45 @@ def wait_for_landing(s: Settings) -> str:
 
 
 def run_batch_dag(s: Settings) -> str:
-    from pinpipe import cli_batch
+    from pinpipe import batch
 
-    cli_batch.trigger(timeout=3600, uid=s.uid)
-    return f"{cli_batch.DAG_ID} succeeded"
+    with console.status("waiting for Airflow") as spinner:
+
+        def show(states: dict[str, str | None]) -> None:
+            spinner.update(", ".join(f"{t}: {st or 'waiting'}" for t, st in states.items()))
+
+        done = batch.trigger(s, timeout=3600, on_poll=show)
+    return f"{batch.DAG_ID} run {done.run_id} succeeded"
 
 
 def catch_up_streaming(s: Settings) -> str:
-    from pinpipe.sandbox import runner
+    from pinpipe import streaming
 
-    if runner.running_pid(s, "streaming") is not None:
+    if streaming.running_pid(s) is not None:
         return "the background streaming job is running and keeps the tables current"
-    log = s.logs_dir / "demo-streaming.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as out, console.status("streaming job: catching up with the streams"):
-        done = subprocess.run(
-            [sys.executable, "-m", "pinpipe.spark.streaming.job", "--available-now"],
-            cwd=PROJECT_ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            timeout=1800,
-        )
-    if done.returncode != 0:
-        raise DemoFailed(f"the streaming job exited with {done.returncode}")
-    processed = [ln for ln in log.read_text(errors="replace").splitlines() if "processed" in ln]
-    return processed[-1] if processed else "done"
+    with console.status("streaming job: catching up with the streams"):
+        done = streaming.catch_up(s)
+    return f"processed {done.records} records" if done.records is not None else "done"
 
 
 def write_report(s: Settings, run: DemoRun) -> str:
     """Write the report, with this run's timings so far; fail if a gold table is empty."""
-    from pinpipe.report import figures, render
+    from pinpipe import report
 
-    data = figures.collect(s)
-    data.run = asdict(run)
-    empty = [name for name, rows in data.gold.items() if not rows]
-    out = render.write(data, report_file(s))
-    if empty:
-        raise DemoFailed(f"gold tables without rows: {', '.join(empty)} (report: {out})")
-    return str(out)
+    written = report.write(s, run=asdict(run))
+    if written.empty_gold:
+        raise DemoFailed(
+            f"gold tables without rows: {', '.join(written.empty_gold)} (report: {written.path})"
+        )
+    return str(written.path)
+
+
+@contextmanager
+def _bar(what: str) -> Iterator[Callable[[int], None]]:
+    with Progress(TextColumn(f"[bold]{what}[/]"), BarColumn(), MofNCompleteColumn(),
+                  console=console) as progress:  # fmt: skip
+        task = progress.add_task(what, total=None)
+        yield lambda n: progress.advance(task, n)
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -231,7 +238,7 @@ def steps(s: Settings, o: DemoOptions, record: DemoRun) -> list[Step]:
              airflow_logs, f"open {s.endpoints.airflow}/dags/pinpipe_batch (login: pinpipe status)",
              lambda: run_batch_dag(s)),
         Step("streaming", "run the streaming job until it has caught up",
-             f"{logs}/demo-streaming.log", "run it in the foreground: `pinpipe stream run "
+             f"{logs}/streaming-catch-up.log", "run it in the foreground: `pinpipe stream run "
              "--available-now`", lambda: catch_up_streaming(s)),
         Step("report", "write the report", "the message above",
              "`pinpipe report` rewrites it from the lake", lambda: write_report(s, record)),
@@ -250,7 +257,7 @@ def run(s: Settings, o: DemoOptions) -> DemoRun:
         t = time.monotonic()
         try:
             detail = step.action()
-        except (Exception, typer.Exit) as e:
+        except Exception as e:  # any failure: record it and name the step, the cause chained
             record.steps.append(StepResult(step.name, time.monotonic() - t, False, str(e)))
             record.seconds = time.monotonic() - t0
             record.failed_step = step.name
@@ -263,6 +270,8 @@ def run(s: Settings, o: DemoOptions) -> DemoRun:
         _save(s, record)
         console.print(f"[green]✓[/] {step.name} in {time.monotonic() - t:.1f}s: {detail}")
     record.ok = True
-    record.report = str(report_file(s))
+    from pinpipe.report import default_path
+
+    record.report = str(default_path(s))
     _save(s, record)
     return record

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import boto3
 
+from pinpipe.aws_access import aws_access
 from pinpipe.config import Settings
 from pinpipe.errors import PinpipeError
 
@@ -27,7 +28,7 @@ def topic_ends(s: Settings) -> dict[str, int]:
 
 def landed(s: Settings) -> dict[str, int]:
     """Records of each table's topic that are in the lake (the sink writes them in order)."""
-    s3 = boto3.client("s3", **s.aws_client_kwargs("s3"))
+    s3 = boto3.client("s3", **aws_access(s, "s3").boto3_kwargs())
     out: dict[str, int] = {}
     for t, topic in s.topics.items():
         out[t] = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pinpipe.aws_access import aws_access
 from pinpipe.config import Settings
 from pinpipe.errors import PinpipeError
 from pinpipe.spark import lake
@@ -15,14 +16,7 @@ class TableError(PinpipeError):
 
 
 def storage_options(s: Settings) -> dict[str, str]:
-    options = {"AWS_REGION": s.region}
-    if s.endpoints.s3:
-        options["AWS_ENDPOINT_URL"] = s.endpoints.s3
-        options["AWS_ALLOW_HTTP"] = str(s.endpoints.s3.startswith("http:")).lower()
-    if s.credentials.source == "static":
-        options["AWS_ACCESS_KEY_ID"] = s.credentials.access_key_id
-        options["AWS_SECRET_ACCESS_KEY"] = s.credentials.secret_access_key.get_secret_value()
-    return options
+    return aws_access(s, "s3").delta_storage_options()
 
 
 def table_uri(s: Settings, name: str) -> str:

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
+from pinpipe import contract
 from pinpipe.config import Settings
 
-SILVER = ("pin", "geo", "user")
-GOLD = (
-    "popular_category_by_country",
-    "popular_category_by_year",
-    "most_followed_by_country",
-    "top_country_by_followers",
-    "popular_category_by_age_group",
-    "median_followers_by_age_group",
-    "users_joined_by_year",
-    "median_followers_by_join_year",
-    "median_followers_by_age_group_and_join_year",
-)
-QUARANTINE = "quarantine"
+SILVER = tuple(contract.SILVER_TABLES)  # pin, geo, user
+GOLD = tuple(contract.GOLD_TABLES)
+QUARANTINE = contract.QUARANTINE
+STREAMING_QUARANTINE = contract.STREAMING_QUARANTINE
 
 
 def root(s: Settings, scheme: str = "s3a") -> str:
@@ -37,7 +29,7 @@ def table_path(s: Settings, name: str, scheme: str = "s3a") -> str:
         return f"{base}/silver/{name}"
     if name in GOLD:
         return f"{base}/gold/{name}"
-    if name in (QUARANTINE, f"streaming_{QUARANTINE}"):
+    if name in (QUARANTINE, STREAMING_QUARANTINE):
         return f"{base}/{name}"
     if name in streaming_tables(s):
         return f"{base}/streaming/{name}"
@@ -51,7 +43,7 @@ def checkpoint_path(s: Settings, table: str) -> str:
 
 
 def streaming_table(s: Settings, table: str) -> str:
-    return f"{s.uid}_{table}_table"
+    return contract.streaming_table(s.uid, table)
 
 
 def streaming_tables(s: Settings) -> tuple[str, ...]:
@@ -59,4 +51,4 @@ def streaming_tables(s: Settings) -> tuple[str, ...]:
 
 
 def all_tables(s: Settings) -> tuple[str, ...]:
-    return (*SILVER, *GOLD, QUARANTINE, *streaming_tables(s), f"streaming_{QUARANTINE}")
+    return (*SILVER, *GOLD, QUARANTINE, *streaming_tables(s), STREAMING_QUARANTINE)

@@ -1,6 +1,6 @@
 """The one place where the Spark session is configured.
 
-Locally: Spark in local mode with Delta Lake and S3A pointed at the profile's S3 endpoint, tuned
+Locally: Spark in local mode with Delta Lake and S3A pointed at the lake's S3 endpoint, tuned
 to start fast and run small jobs fast on a small machine. On Databricks a session already exists
 and is used as it is.
 """
@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+from pinpipe.aws_access import aws_access
 from pinpipe.config import Settings
 
 # Small data, two cores: few shuffle partitions, no adaptive re-planning overhead, quick JIT.
@@ -47,23 +48,6 @@ def spark_jars(s: Settings) -> list[Path]:
     return jars
 
 
-def s3a_conf(s: Settings) -> dict[str, str]:
-    conf = {"spark.hadoop.fs.s3a.endpoint.region": s.region}
-    if s.endpoints.s3:
-        conf["spark.hadoop.fs.s3a.endpoint"] = s.endpoints.s3
-        conf["spark.hadoop.fs.s3a.path.style.access"] = "true"
-        conf["spark.hadoop.fs.s3a.connection.ssl.enabled"] = str(
-            s.endpoints.s3.startswith("https")
-        ).lower()
-    if s.credentials.source == "static":
-        conf["spark.hadoop.fs.s3a.aws.credentials.provider"] = (
-            "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider"
-        )
-        conf["spark.hadoop.fs.s3a.access.key"] = s.credentials.access_key_id
-        conf["spark.hadoop.fs.s3a.secret.key"] = s.credentials.secret_access_key.get_secret_value()
-    return conf
-
-
 def get_spark(s: Settings, app_name: str = "pinpipe"):  # type: ignore[no-untyped-def]
     """The active session if there is one (Databricks, tests), else a local one."""
     from pyspark.sql import SparkSession
@@ -75,7 +59,11 @@ def get_spark(s: Settings, app_name: str = "pinpipe"):  # type: ignore[no-untype
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder.appName(app_name)
-    conf = {**LOCAL_CONF, **s3a_conf(s), "spark.jars": ",".join(str(j) for j in spark_jars(s))}
+    conf = {
+        **LOCAL_CONF,
+        **aws_access(s, "s3").spark_s3a_conf(),
+        "spark.jars": ",".join(str(j) for j in spark_jars(s)),
+    }
     conf["spark.sql.warehouse.dir"] = str(s.state_dir / "spark-warehouse")
     conf["spark.driver.extraJavaOptions"] += f" -Dderby.system.home={s.state_dir / 'spark-derby'}"
     for key, value in conf.items():

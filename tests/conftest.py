@@ -1,68 +1,36 @@
 """Shared fixtures. Integration tests run their own stack on shifted ports and a temporary state
 folder, started and stopped through the ``pinpipe`` command users run, so a developer's own
-stack is never touched."""
+stack is never touched; with ``PINPIPE_TEST_SANDBOX=attach`` they use the running stack instead,
+and every pipeline user a test creates in it is removed afterwards (tests/e2e/pipelines.py)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pinpipe.config import PROJECT_ROOT, Settings, load_settings
+from pinpipe.aws_access import GLOBAL_ENDPOINT_VARIABLE, IGNORE_ENDPOINT_VARIABLES
+from pinpipe.config import Settings, load_settings
+from tests.sandbox import Sandbox
+
+if TYPE_CHECKING:
+    from tests.e2e.pipelines import Pipeline
 
 PORT_SHIFT = 20000
-PINPIPE = [sys.executable, "-m", "pinpipe"]
-
-
-@dataclass
-class Sandbox:
-    """A running test stack: its settings, environment and the CLI to drive it."""
-
-    settings: Settings
-    env: dict[str, str]
-
-    def cli(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*PINPIPE, *args],
-            env=self.env,
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-
-    def up(self) -> None:
-        done = self.cli("up")
-        assert done.returncode == 0, f"pinpipe up failed:\n{done.stdout}\n{done.stderr}"
-
-    def down(self) -> None:
-        done = self.cli("down")
-        assert done.returncode == 0, f"pinpipe down failed:\n{done.stdout}\n{done.stderr}"
-
-    def status(self) -> dict:  # type: ignore[type-arg]
-        done = self.cli("status", "--json")
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout)  # type: ignore[no-any-return]
-
-    @property
-    def api_url(self) -> str:
-        url = self.status()["api_url"]
-        assert url, "the API gateway has no deployed API"
-        return str(url)
+AWS_ENDPOINT_VARS = (GLOBAL_ENDPOINT_VARIABLE, IGNORE_ENDPOINT_VARIABLES)
 
 
 def _test_env(state_dir: Path) -> dict[str, str]:
     defaults = Settings().ports
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PINPIPE_")}
+    # The developer's own configuration, and any AWS endpoint override, would point elsewhere.
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PINPIPE_", *AWS_ENDPOINT_VARS))
+    }
     env["PINPIPE_STATE_DIR"] = str(state_dir)
     env["PINPIPE_PROFILE"] = "local"
     for name, port in defaults.model_dump().items():
@@ -91,6 +59,16 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+@pytest.fixture(scope="module")
+def pipeline(sandbox: Sandbox) -> Iterator[Pipeline]:
+    """A pipeline user of the module's own in the sandbox (end-to-end and fault suites):
+    provisioned, with its S3 sink connector, and removed after the module's tests."""
+    from tests.e2e.pipelines import provisioned
+
+    with provisioned(sandbox) as p:
+        yield p
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ def sample_dir() -> Path:
 
 def assert_sample_stored(conn: object) -> None:
     """Every value of the real sample reads back from the source database unchanged."""
-    from pinpipe.schema import DATETIME_FORMAT, SOURCE_TABLES
+    from pinpipe.contract import DATETIME_FORMAT, SOURCE_TABLES
     from pinpipe.source import db
 
     for table in SOURCE_TABLES:

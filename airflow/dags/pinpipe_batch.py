@@ -28,8 +28,10 @@ def _landed_everywhere(uid: str) -> bool:
     """True when each of the three topics has at least one object in the lake."""
     import boto3
 
+    from pinpipe.aws_access import aws_access
+
     s = _settings(uid)
-    s3 = boto3.client("s3", **s.aws_client_kwargs("s3"))
+    s3 = boto3.client("s3", **aws_access(s, "s3").boto3_kwargs())
     for topic in s.topics.values():
         found = s3.list_objects_v2(Bucket=s.bucket, Prefix=f"topics/{topic}/", MaxKeys=1)
         if not found.get("KeyCount"):
@@ -51,6 +53,7 @@ def _landed_everywhere(uid: str) -> bool:
 def pinpipe_batch() -> None:
     from airflow.providers.standard.sensors.python import PythonSensor
 
+    from pinpipe.contract import TABLES
     from pinpipe.orchestration import spark_step
 
     s = _settings()
@@ -64,10 +67,7 @@ def pinpipe_batch() -> None:
         soft_fail=True,  # nothing landed: the run is skipped, not failed, and frees the queue
     )
     years = ["--post-years", s.batch.post_years, "--join-years", s.batch.join_years]
-    clean = [
-        spark_step(s, f"clean_{t}", ["clean", "--table", t, "--uid", UID])
-        for t in ("pin", "geo", "user")
-    ]
+    clean = [spark_step(s, f"clean_{t}", ["clean", "--table", t, "--uid", UID]) for t in TABLES]
     gold = spark_step(s, "analytics", ["analytics", *years, "--uid", UID])
 
     @task(task_id="publish_run_summary")

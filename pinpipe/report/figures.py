@@ -61,18 +61,22 @@ def kinesis_records(s: Settings) -> dict[str, int]:
     """Records now in each stream (within its retention), read with plain GetRecords calls."""
     import boto3
 
-    from pinpipe.spark.streaming.kinesis_source import ShardReader
+    from pinpipe.aws_access import aws_access
 
-    client = boto3.client("kinesis", **s.aws_client_kwargs("kinesis"))
+    client = boto3.client("kinesis", **aws_access(s, "kinesis").boto3_kwargs())
     out = {}
     for table, stream in s.streams.items():
         out[table] = 0
         for shard in client.list_shards(StreamName=stream)["Shards"]:
-            reader = ShardReader(client, stream, shard["ShardId"], None)
-            caught_up = False
-            while not caught_up:
-                records, caught_up = reader.next_records()
-                out[table] += len(records)
+            iterator = client.get_shard_iterator(
+                StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            while iterator:
+                page = client.get_records(ShardIterator=iterator, Limit=10_000)
+                out[table] += len(page["Records"])
+                if not page["Records"] and page.get("MillisBehindLatest", 0) == 0:
+                    break
+                iterator = page.get("NextShardIterator")
     return out
 
 
@@ -97,7 +101,7 @@ def collect(s: Settings) -> Figures:
             return empty
 
     names = [*lake.SILVER, lake.QUARANTINE, *lake.GOLD, *lake.streaming_tables(s)]
-    names.append(f"streaming_{lake.QUARANTINE}")
+    names.append(lake.STREAMING_QUARANTINE)
     gold: dict[str, list[dict[str, Any]] | None] = {}
     for name in lake.GOLD:
         gold[name] = attempt(name, lambda n=name: read(s, n).to_pylist(), None)
@@ -113,7 +117,7 @@ def collect(s: Settings) -> Figures:
         kinesis_records=attempt("Kinesis streams", lambda: kinesis_records(s), none),
         quarantine_reasons=[
             *quarantine_reasons(s, lake.QUARANTINE, "batch"),
-            *quarantine_reasons(s, f"streaming_{lake.QUARANTINE}", "stream"),
+            *quarantine_reasons(s, lake.STREAMING_QUARANTINE, "stream"),
         ],
         run=last_run(s),
         problems=problems,

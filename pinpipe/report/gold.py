@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pinpipe.contract import AGE_GROUPS
 from pinpipe.report.charts import Bar
 
-AGE_GROUPS = ["<18", "18-24", "25-35", "36-50", "+50"]
 MAX_BARS = 25
 
 

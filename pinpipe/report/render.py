@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from pinpipe.contract import streaming_table
 from pinpipe.report import gold
 from pinpipe.report.charts import Bar, bar_chart, number
 from pinpipe.report.figures import Figures, age
@@ -52,7 +53,7 @@ def pipeline_rows(figures: Figures) -> list[dict[str, Any]]:
     def quarantined(path: str, table: str) -> int:
         return sum(n for p, tb, _, n in figures.quarantine_reasons if p == path and tb == table)
 
-    streaming = {tb: rows_of(f"{figures.uid}_{tb}_table") for tb in lake.SILVER}
+    streaming = {tb: rows_of(streaming_table(figures.uid, tb)) for tb in lake.SILVER}
     return [
         {"path": "batch", "figure": "records in Kafka (sent)", **figures.kafka_records},
         {"path": "batch", "figure": "records landed in S3", **figures.landed_records},

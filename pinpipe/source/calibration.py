@@ -5,14 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-# Placeholder strings exactly as the original database stores them.
-TITLE_MISSING = "No Title Data Available"
-DESCRIPTION_STORY = "No description available Story format"
-DESCRIPTION_MISSING = "No description available"
-DESCRIPTION_UNTITLED = "Untitled"
-USER_INFO_ERROR = "User Info Error"
-IMAGE_SRC_ERROR = "Image src error."
-TAGS_MISSING = "N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e"
+# The placeholder strings the source stores are in ``pinpipe.contract``.
 
 CATEGORY_COUNTS = {
     "christmas": 201,

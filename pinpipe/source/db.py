@@ -28,8 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.types import TypeEngine
 
+from pinpipe.contract import SOURCE_TABLES, SourceTable
 from pinpipe.errors import PinpipeError
-from pinpipe.schema import SOURCE_TABLES, SourceTable
 
 SQL_TYPES: dict[str, TypeEngine[Any]] = {
     # In SQLite only an INTEGER primary key is the table's rowid (no separate index to maintain).

@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 from faker.providers.address.en import Provider as AddressProvider
 from faker.providers.person.en_US import Provider as PersonProvider
 
+from pinpipe import contract
 from pinpipe.source import calibration as cal
 from pinpipe.source import vocabulary as vocab
 
@@ -160,20 +161,20 @@ class SourceGenerator:
         }
 
         if broken:
-            title = cal.TITLE_MISSING
+            title = contract.TITLE_MISSING
         elif media == cal.MEDIA_STORY and rng.random() < cal.P_EMPTY_TITLE_GIVEN_STORY:
             title = ""
         else:
             title = rng.choice(vocab.TITLE_TEMPLATES).format(**words)
 
         if media == cal.MEDIA_STORY:
-            description = cal.DESCRIPTION_STORY
+            description = contract.DESCRIPTION_STORY
         else:
             r = rng.random()
             if r < cal.P_DESCRIPTION_MISSING:
-                description = cal.DESCRIPTION_MISSING
+                description = contract.DESCRIPTION_MISSING
             elif r < cal.P_DESCRIPTION_MISSING + cal.P_DESCRIPTION_UNTITLED:
-                description = cal.DESCRIPTION_UNTITLED
+                description = contract.DESCRIPTION_UNTITLED
             else:
                 description = rng.choice(vocab.DESCRIPTION_TEMPLATES).format(
                     **words,
@@ -183,12 +184,12 @@ class SourceGenerator:
                 )
 
         if broken or rng.random() < cal.P_TAGS_MISSING:
-            tags = cal.TAGS_MISSING
+            tags = contract.TAGS_MISSING
         else:
             tags = ",".join(rng.choices(TAG_PHRASES[category], k=cal.TAGS_PER_POST))
 
         if image_error:
-            image_src, downloaded = cal.IMAGE_SRC_ERROR, 0
+            image_src, downloaded = contract.IMAGE_SRC_ERROR, 0
         else:
             h = _hex(rng, 32)
             image_src, downloaded = (
@@ -201,13 +202,13 @@ class SourceGenerator:
             "unique_id": _uuid4(rng),
             "title": title,
             "description": description,
-            "poster_name": cal.USER_INFO_ERROR if broken else poster,
-            "follower_count": cal.USER_INFO_ERROR if broken else followers,
+            "poster_name": contract.USER_INFO_ERROR if broken else poster,
+            "follower_count": contract.USER_INFO_ERROR if broken else followers,
             "tag_list": tags,
             "is_image_or_video": media,
             "image_src": image_src,
             "downloaded": downloaded,
-            "save_location": f"Local save in /data/{category}",
+            "save_location": f"{contract.SAVE_LOCATION_PREFIX}/data/{category}",
             "category": category,
         }
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pinpipe.contract import SOURCE_TABLES, SourceTable, parse_datetime
 from pinpipe.errors import PinpipeError
-from pinpipe.schema import SOURCE_TABLES, SourceTable, parse_datetime
 
 SUFFIXES = (".jsonl", ".csv")
 

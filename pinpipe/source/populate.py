@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, inspect
 
-from pinpipe.schema import PIN, SOURCE_TABLES, SourceTable
+from pinpipe.contract import PIN, SOURCE_TABLES, SourceTable
 from pinpipe.source import db, loader
 from pinpipe.source.generator import SourceGenerator
 

@@ -8,7 +8,6 @@ once (``all_rows``), or drawn at random with replacement from a seeded generator
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Engine
 
 from pinpipe.config import Settings
-from pinpipe.schema import SOURCE_TABLES, SourceTable
+from pinpipe.contract import SOURCE_TABLES, SourceTable
 from pinpipe.services.emulator import payloads
 from pinpipe.services.emulator.checkpoint import Checkpoint
 from pinpipe.services.emulator.sender import Sender
@@ -46,6 +45,7 @@ class RunSummary:
     delivered: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     interrupted: bool = False
+    planned: int | None = None  # events this run will send, when known up front
 
 
 def event_keys(keys: list[int], options: EmulatorOptions) -> Iterator[int]:
@@ -127,7 +127,8 @@ class Emulator:
         for _ in range(start):  # replay the deterministic sequence up to where the run stopped
             next(sequence, None)
 
-        summary = RunSummary(delivered=dict(delivered))
+        limits = [n for n in (o.count, len(keys) - start if o.all_rows else None) if n is not None]
+        summary = RunSummary(delivered=dict(delivered), planned=min(limits) if limits else None)
         t0 = time.monotonic()
         position = start
         while not self.stop.is_set():
@@ -172,10 +173,3 @@ def _rows_in_order(conn: Connection, table: SourceTable, keys: list[int]) -> lis
     if missing:
         raise db.SourceError(f"{table.name} has no row with {table.key} {missing[0]}")
     return [found[k] for k in keys]
-
-
-def stop_on(event: threading.Event) -> Callable[[int, Any], None]:
-    def handler(_signum: int, _frame: Any) -> None:
-        event.set()
-
-    return handler

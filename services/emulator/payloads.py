@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pinpipe.schema import SourceTable, to_wire
+from pinpipe.contract import SourceTable, to_wire
 
 KAFKA_JSON_V2 = "application/vnd.kafka.json.v2+json"
 JSON = "application/json"

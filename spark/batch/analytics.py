@@ -10,21 +10,21 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from pinpipe.contract import AGE_BANDS, JOIN_YEARS, POST_YEARS
+
 
 @dataclass(frozen=True)
 class YearRanges:
-    posts: tuple[int, int] = (2018, 2022)
-    joins: tuple[int, int] = (2015, 2020)
+    posts: tuple[int, int] = POST_YEARS
+    joins: tuple[int, int] = JOIN_YEARS
 
 
 def age_group(age: Column) -> Column:
-    return (
-        F.when(age < 18, "<18")
-        .when(age <= 24, "18-24")
-        .when(age <= 35, "25-35")
-        .when(age <= 50, "36-50")
-        .otherwise("+50")
-    )
+    *bounded, oldest = AGE_BANDS
+    group = F.when(age <= bounded[0].max_age, bounded[0].label)
+    for band in bounded[1:]:
+        group = group.when(age <= band.max_age, band.label)
+    return group.otherwise(oldest.label)
 
 
 def _top_with_ties(df: DataFrame, group: list[str], value: str) -> DataFrame:

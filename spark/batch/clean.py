@@ -11,39 +11,29 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from pinpipe.schema import GEO, PIN, USER, SourceTable
-from pinpipe.spark.schemas import CORRUPT, wire_schema
+from pinpipe.contract import (
+    FOLLOWER_PATTERN,
+    FOLLOWER_UNITS,
+    GEO,
+    INVALID_DATE_JOINED,
+    INVALID_JSON,
+    INVALID_KEY,
+    INVALID_TIMESTAMP,
+    PIN,
+    PIN_PLACEHOLDERS,
+    SAVE_LOCATION_PREFIX,
+    SILVER_GEO,
+    SILVER_PIN,
+    SILVER_USER,
+    USER,
+    SourceTable,
+)
+from pinpipe.spark.schemas import CORRUPT, SILVER_SCHEMAS, wire_schema
 
-# Values that mean "no data" in the source, per pin column (pipeline-spec 4, pin rule 1).
-PIN_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
-    "title": ("No Title Data Available",),
-    "description": (
-        "No description available Story format",
-        "No description available",
-        "Untitled",
-    ),
-    "poster_name": ("User Info Error",),
-    "follower_count": ("User Info Error",),
-    "image_src": ("Image src error.",),
-    "tag_list": ("N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e",),
-}
-FOLLOWER_PATTERN = r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([kKmM]?)\s*$"
-SAVE_LOCATION_PREFIX = "Local save in "
-
-PIN_COLUMNS = (
-    "ind", "unique_id", "title", "description", "follower_count", "poster_name", "tag_list",
-    "is_image_or_video", "image_src", "save_location", "category",
-)  # fmt: skip
-GEO_COLUMNS = ("ind", "country", "coordinates", "timestamp")
-USER_COLUMNS = ("ind", "user_name", "age", "date_joined")
-QUARANTINE_COLUMNS = ("source_table", "source", "position", "raw", "reason")
+PIN_COLUMNS = SILVER_PIN.column_names
+GEO_COLUMNS = SILVER_GEO.column_names
+USER_COLUMNS = SILVER_USER.column_names
 ORIGIN = ("source", "position", "raw")  # carried until rows are final, for the quarantine
-
-# Records that cannot be parsed at all, and why.
-INVALID_JSON = "not a JSON object"
-INVALID_KEY = "missing or non-integer join key"
-INVALID_TIMESTAMP = "missing or unparseable timestamp"
-INVALID_DATE_JOINED = "missing or unparseable date_joined"
 
 
 def parse(raw: DataFrame, table: SourceTable) -> tuple[DataFrame, DataFrame]:
@@ -84,7 +74,11 @@ def follower_count_as_number(text: Column) -> Column:
     """``437`` -> 437, ``26k``/``1.5k`` -> 26000/1500, ``2M``/``2m`` -> 2000000; else null."""
     number = F.regexp_extract(text, FOLLOWER_PATTERN, 1)
     unit = F.lower(F.regexp_extract(text, FOLLOWER_PATTERN, 2))
-    multiplier = F.when(unit == "k", 1_000).when(unit == "m", 1_000_000).otherwise(1)
+    (first_unit, first_factor), *other_units = FOLLOWER_UNITS.items()
+    multiplier = F.when(unit == first_unit, first_factor)
+    for name, factor in other_units:
+        multiplier = multiplier.when(unit == name, factor)
+    multiplier = multiplier.otherwise(1)
     value = number.try_cast("decimal(20,3)") * multiplier
     return F.when(number != "", value.cast("long")).cast("long")
 
@@ -148,11 +142,17 @@ def latest_per_key(df: DataFrame) -> DataFrame:
     )
 
 
+def conform(df: DataFrame, table: SourceTable) -> DataFrame:
+    """The silver table's columns in contract order, with the contract's types."""
+    schema = SILVER_SCHEMAS[table.short]
+    return df.select(*(F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields))
+
+
 def clean(raw: DataFrame, table: SourceTable) -> tuple[DataFrame, DataFrame]:
     """Raw records of one table -> (silver rows, one per key; quarantined records)."""
     good, rejected = parse(raw, table)
     if table is PIN:
-        return latest_per_key(clean_pin(good)), rejected
+        return conform(latest_per_key(clean_pin(good)), table), rejected
     cleaner = clean_geo if table is GEO else clean_user
     cleaned, more_rejected = cleaner(good)
-    return latest_per_key(cleaned), rejected.unionByName(more_rejected)
+    return conform(latest_per_key(cleaned), table), rejected.unionByName(more_rejected)

@@ -21,7 +21,13 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 
 from pinpipe.config import Settings, load_settings
-from pinpipe.schema import BY_SHORT
+from pinpipe.contract import (
+    BY_SHORT,
+    JOIN_YEARS,
+    POST_YEARS,
+    parse_year_range,
+    year_range_text,
+)
 from pinpipe.spark import lake
 from pinpipe.spark.batch import analytics, clean, landed
 from pinpipe.spark.session import get_spark
@@ -78,15 +84,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--table", choices=list(lake.SILVER), help="for clean: one table (default all)"
     )
-    parser.add_argument("--post-years", default="2018-2022", help="year range of posts (gold)")
-    parser.add_argument("--join-years", default="2015-2020", help="year range of joins (gold)")
+    parser.add_argument(
+        "--post-years", default=year_range_text(POST_YEARS), help="year range of posts (gold)"
+    )
+    parser.add_argument(
+        "--join-years", default=year_range_text(JOIN_YEARS), help="year range of joins (gold)"
+    )
     parser.add_argument("--summary-file", help="also write the step's summary as JSON here")
     parser.add_argument("--uid", default="", help="pipeline user id (default: the configured one)")
     args = parser.parse_args(argv)
-
-    def years(text: str) -> tuple[int, int]:
-        first, last = (int(y) for y in text.split("-"))
-        return first, last
 
     s = load_settings(**({"uid": args.uid} if args.uid else {}))
     spark = get_spark(s, f"pinpipe-batch-{args.step}")
@@ -96,7 +102,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         tables = [args.table] if args.table else list(lake.SILVER)
         summary["clean"] = {t: clean_table(spark, s, t) for t in tables}
     if args.step in ("analytics", "all"):
-        ranges = analytics.YearRanges(posts=years(args.post_years), joins=years(args.join_years))
+        ranges = analytics.YearRanges(
+            posts=parse_year_range(args.post_years), joins=parse_year_range(args.join_years)
+        )
         summary["gold"] = run_analytics(spark, s, ranges)
     summary["seconds"] = round(time.monotonic() - t0, 1)
     text = json.dumps(summary, indent=2)

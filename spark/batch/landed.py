@@ -7,7 +7,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType
 
-OBJECT_NAME = r"\+([0-9]+)\+([0-9]+)\.json$"
+from pinpipe.contract import LANDED_OBJECT_PATTERN, POSITION_STRIDE
+
 RAW_SCHEMA = StructType(
     [
         StructField("source", StringType()),
@@ -30,18 +31,17 @@ def read_landed(spark: SparkSession, topic_path: str) -> DataFrame:
     if not path_exists(spark, topic_path):
         return spark.createDataFrame([], RAW_SCHEMA)
     objects = (
-        spark.read.option("wholetext", "true")
-        .option("recursiveFileLookup", "true")
+        spark.read.option("recursiveFileLookup", "true")
         .option("pathGlobFilter", "*.json")
-        .text(topic_path)
+        .text(topic_path, wholetext=True)  # an option would be reset by text()
         .withColumn("file", F.input_file_name())
     )
     lines = objects.select("file", F.posexplode(F.split("value", "\n")).alias("line", "raw"))
-    partition = F.regexp_extract("file", OBJECT_NAME, 1).cast("long")
-    start = F.regexp_extract("file", OBJECT_NAME, 2).cast("long")
+    partition = F.regexp_extract("file", LANDED_OBJECT_PATTERN, 1).cast("long")
+    start = F.regexp_extract("file", LANDED_OBJECT_PATTERN, 2).cast("long")
     return lines.where(F.col("raw") != "").select(
         F.concat(F.col("file"), F.lit(":"), (F.col("line") + 1).cast("string")).alias("source"),
         # Kafka offset (start + line) first, partition second: unique and in delivery order.
-        ((start + F.col("line")) * 10_000 + partition).alias("position"),
+        ((start + F.col("line")) * POSITION_STRIDE + partition).alias("position"),
         F.col("raw"),
     )

@@ -22,10 +22,12 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from pinpipe.aws_access import aws_access
 from pinpipe.config import Settings, load_settings
-from pinpipe.schema import BY_SHORT
+from pinpipe.contract import BY_SHORT, TABLES
 from pinpipe.spark import lake
 from pinpipe.spark.batch import clean
+from pinpipe.spark.schemas import QUARANTINE_SCHEMA
 from pinpipe.spark.session import get_spark
 from pinpipe.spark.streaming import kinesis_source
 
@@ -36,17 +38,11 @@ HEALTHY_AFTER_S = 300.0
 
 
 def kinesis_options(s: Settings, table: str) -> dict[str, str]:
-    options = {
+    return {
         "streamName": s.streams[table],
-        "region": s.region,
         "initialPosition": "earliest",
+        **aws_access(s, "kinesis").kinesis_source_options(),
     }
-    if s.endpoints.kinesis:
-        options["endpoint"] = s.endpoints.kinesis
-    if s.credentials.source == "static":
-        options["awsAccessKey"] = s.credentials.access_key_id
-        options["awsSecretKey"] = s.credentials.secret_access_key.get_secret_value()
-    return options
 
 
 def write_batch(s: Settings, table: str, batch: DataFrame, batch_id: int) -> None:
@@ -74,13 +70,10 @@ def write_batch(s: Settings, table: str, batch: DataFrame, batch_id: int) -> Non
                 rejected.write.format("delta").mode("append")
                 .option("txnAppId", f"{s.uid}-{table}-quarantine")
                 .option("txnVersion", batch_id)
-                .save(lake.table_path(s, f"streaming_{lake.QUARANTINE}"))
+                .save(lake.table_path(s, lake.STREAMING_QUARANTINE))
             )  # fmt: skip
     finally:
         batch.unpersist()
-
-
-QUARANTINE_SCHEMA = "source_table string, source string, position long, raw string, reason string"
 
 
 def ensure_quarantine(spark: SparkSession, s: Settings) -> None:
@@ -88,7 +81,7 @@ def ensure_quarantine(spark: SparkSession, s: Settings) -> None:
     concurrent first writes to an empty table conflict."""
     from delta.tables import DeltaTable
 
-    path = lake.table_path(s, f"streaming_{lake.QUARANTINE}")
+    path = lake.table_path(s, lake.STREAMING_QUARANTINE)
     if not DeltaTable.isDeltaTable(spark, path):
         spark.createDataFrame([], QUARANTINE_SCHEMA).write.format("delta").save(path)
 
@@ -178,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--available-now", action="store_true", help="process every record available now, then stop"
     )
-    parser.add_argument("--tables", default="pin,geo,user", help="streams to process")
+    parser.add_argument("--tables", default=",".join(TABLES), help="streams to process")
     args = parser.parse_args(argv)
 
     s = load_settings()

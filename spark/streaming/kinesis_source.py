@@ -28,6 +28,8 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from pinpipe.aws_access import AwsAccess
+
 SCHEMA = StructType(
     [
         StructField("partitionKey", StringType()),
@@ -49,16 +51,11 @@ RETRYABLE = {
 
 
 def kinesis_client(options: dict[str, str]) -> Any:
-    """A Kinesis client from the source's options (keys in lower case)."""
+    """A Kinesis client from the source's options."""
     import boto3
 
-    kwargs: dict[str, Any] = {"region_name": options.get("region", "us-east-1")}
-    if options.get("endpoint"):
-        kwargs["endpoint_url"] = options["endpoint"]
-    if options.get("awsaccesskey"):
-        kwargs["aws_access_key_id"] = options["awsaccesskey"]
-        kwargs["aws_secret_access_key"] = options.get("awssecretkey", "")
-    return boto3.client("kinesis", **kwargs)
+    access = AwsAccess.from_kinesis_source_options(options)
+    return boto3.client("kinesis", **access.boto3_kwargs())
 
 
 @dataclass

@@ -3,37 +3,19 @@ DAG in Airflow (Spark) -> gold tables equal to the independent implementation.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from pinpipe import tables
-from pinpipe.schema import SOURCE_TABLES, to_wire
+from pinpipe.contract import SOURCE_TABLES
 from pinpipe.source import db
 from pinpipe.spark import lake
-from tests import reference
-from tests.conftest import Sandbox
-from tests.e2e.pipelines import Pipeline, new_pipeline, remove_connector, wait_until_landed
+from tests.e2e.expected import expected_gold
+from tests.e2e.pipelines import Pipeline, wait_until_landed
 from tests.sample import sample_available, sample_dir
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def pipeline(sandbox: Sandbox) -> Iterator[Pipeline]:
-    p = new_pipeline(sandbox)
-    yield p
-    remove_connector(p)
-
-
-def expected_gold(source_url: str) -> dict[str, list[tuple[Any, ...]]]:
-    engine = db.connect(source_url)
-    with engine.connect() as conn:
-        records = {t.short: [to_wire(r) for r in db.read_rows(conn, t)] for t in SOURCE_TABLES}
-    silver = {t: reference.silver(rows, t) for t, rows in records.items()}
-    return reference.gold(silver["pin"], silver["geo"], silver["user"])
 
 
 def test_the_daily_dag_computes_the_gold_tables_from_the_landed_posts(

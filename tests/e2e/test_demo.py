@@ -5,35 +5,68 @@ real browser, and a second `make demo` works on the existing state."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
-import uuid
+import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
 from pinpipe import tables
-from pinpipe.config import PROJECT_ROOT, load_settings
+from pinpipe.config import PROJECT_ROOT
 from pinpipe.spark import lake
 from tests.browser import open_page
-from tests.conftest import Sandbox
-from tests.e2e.pipelines import Pipeline, remove_connector
-from tests.e2e.test_batch import expected_gold
-from tests.e2e.test_streaming import expected_silver, streaming_rows
+from tests.e2e.expected import expected_gold, expected_silver
+from tests.e2e.pipelines import (
+    CleanupWarning,
+    Pipeline,
+    pipeline_user,
+    remove_pipeline,
+    streaming_rows,
+)
+from tests.sandbox import Sandbox
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 ROWS = 1200
 STREAM_EVENTS = 60
 SCREENSHOTS = PROJECT_ROOT / "build" / "test-output"
+# What `make demo` writes in the state folder whatever the uid: its last run and the report.
+DEMO_STATE = ("demo", "report")
+
+
+@contextmanager
+def restored_afterwards(state_dir: Path, names: tuple[str, ...], backup: Path) -> Iterator[None]:
+    """The state folder's ``names`` as they were before the block, once it is done."""
+    for name in names:
+        if (state_dir / name).exists():
+            shutil.copytree(state_dir / name, backup / name)
+    try:
+        yield
+    finally:
+        for name in names:
+            try:
+                if (state_dir / name).exists():
+                    shutil.rmtree(state_dir / name)
+                if (backup / name).exists():
+                    shutil.copytree(backup / name, state_dir / name)
+            except OSError as e:
+                warnings.warn(CleanupWarning(f"{state_dir / name} not restored: {e}"), stacklevel=1)
 
 
 @pytest.fixture(scope="module")
 def demo(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    uid = f"demo{uuid.uuid4().hex[:8]}"
+    """A pipeline user of its own for `make demo`, which provisions it; removed after, and the
+    state folder's demo run and report put back as they were."""
     source = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'source.db'}"
-    env = {**sandbox.env, "PINPIPE_UID": uid, "PINPIPE_SOURCE_DB": source}
-    pipeline = Pipeline(sandbox, load_settings(uid=uid, source_db=source), env)
-    yield pipeline
-    remove_connector(pipeline)
+    pipeline = pipeline_user(sandbox, prefix="demo", source_db=source)
+    backup = tmp_path_factory.mktemp("demo-state-before")
+    with restored_afterwards(pipeline.settings.state_dir, DEMO_STATE, backup):
+        try:
+            yield pipeline
+        finally:
+            remove_pipeline(pipeline)
 
 
 def make_demo(demo: Pipeline) -> str:

@@ -11,17 +11,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
-from confluent_kafka import Consumer, TopicPartition
 from deltalake import DeltaTable
 
 from pinpipe import tables
+from pinpipe.aws_access import aws_client
 from pinpipe.config import Settings
-from pinpipe.schema import SOURCE_TABLES, SourceTable
+from pinpipe.contract import SOURCE_TABLES, SourceTable
+from pinpipe.landing import topic_ends
 from pinpipe.services.emulator.emulator import Emulator, EmulatorOptions, RunSummary
 from pinpipe.services.emulator.sender import RetryPolicy, Sender
 from pinpipe.source import db
 from pinpipe.spark import lake
+from tests.stores import bucket_objects, stream_records, topic_values
 
 TABLE = {t.short: t for t in SOURCE_TABLES}
 # Patient enough to ride out a component's restart (tens of seconds), as a real client would.
@@ -35,67 +36,33 @@ def row_key(table: SourceTable, row: dict[str, Any]) -> int:
 def kafka_values(s: Settings, table: str) -> list[bytes]:
     """Every record value of the table's topic, in offset order."""
     topic = s.topics[table]
-    consumer = Consumer(
-        {
-            "bootstrap.servers": s.endpoints.kafka_bootstrap,
-            "group.id": f"reconcile-{time.monotonic_ns()}",
-            "enable.auto.commit": False,
-        }
-    )
-    try:
-        end = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1]
-        consumer.assign([TopicPartition(topic, 0, 0)])
-        values: list[bytes] = []
-        deadline = time.monotonic() + 60
-        while len(values) < end and time.monotonic() < deadline:
-            for msg in consumer.consume(500, timeout=1):
-                if msg.error() is None:
-                    values.append(msg.value())
-        assert len(values) == end, f"read {len(values)} of {end} records of {topic}"
-        return values
-    finally:
-        consumer.close()
+    end = topic_ends(s)[table]
+    values = topic_values(s.endpoints.kafka_bootstrap, topic, 0, end)
+    assert len(values) == end, f"read {len(values)} of {end} records of {topic}"
+    return values
 
 
 def landed_lines(s: Settings, table: str) -> list[bytes]:
     """Every record line in the landed objects of the table's topic."""
-    s3 = boto3.client("s3", **s.aws_client_kwargs("s3"))
+    s3 = aws_client(s, "s3")
     lines: list[bytes] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(
-        Bucket=s.bucket, Prefix=f"topics/{s.topics[table]}/"
-    ):
-        for obj in page.get("Contents", []):
-            body = s3.get_object(Bucket=s.bucket, Key=obj["Key"])["Body"].read()
-            lines.extend(line for line in body.splitlines() if line.strip())
+    for obj in bucket_objects(s3, s.bucket, prefix=f"topics/{s.topics[table]}/"):
+        body = s3.get_object(Bucket=s.bucket, Key=obj["Key"])["Body"].read()
+        lines.extend(line for line in body.splitlines() if line.strip())
     return lines
 
 
 def lake_objects(s: Settings) -> dict[str, str]:
     """Every object of the pipeline's bucket: key -> ETag."""
-    s3 = boto3.client("s3", **s.aws_client_kwargs("s3"))
-    return {
-        obj["Key"]: obj["ETag"]
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=s.bucket)
-        for obj in page.get("Contents", [])
-    }
+    return {obj["Key"]: obj["ETag"] for obj in bucket_objects(aws_client(s, "s3"), s.bucket)}
 
 
 def kinesis_data(s: Settings, table: str) -> list[tuple[str, str, bytes]]:
     """Every record of the table's stream: (shard, sequence number, data)."""
-    client = boto3.client("kinesis", **s.aws_client_kwargs("kinesis"))
-    stream = s.streams[table]
-    out = []
-    for shard in client.list_shards(StreamName=stream)["Shards"]:
-        iterator = client.get_shard_iterator(
-            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while iterator:
-            got = client.get_records(ShardIterator=iterator, Limit=1000)
-            out.extend((shard["ShardId"], r["SequenceNumber"], r["Data"]) for r in got["Records"])
-            if not got["Records"] and got.get("MillisBehindLatest", 0) == 0:
-                break
-            iterator = got.get("NextShardIterator")
-    return out
+    return [
+        (shard, record["SequenceNumber"], record["Data"])
+        for shard, record in stream_records(aws_client(s, "kinesis"), s.streams[table])
+    ]
 
 
 def keys_of_values(table: str, values: Iterable[bytes]) -> list[int]:

@@ -3,45 +3,26 @@ nothing; no body, however odd, gets a 5xx."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pinpipe import landing
-from tests.conftest import Sandbox
-from tests.e2e.pipelines import Pipeline, new_pipeline, remove_connector
+from tests.e2e.pipelines import Pipeline
 from tests.faults import reconcile
+from tests.sandbox import JSON, KAFKA_JSON, call_api
 
 pytestmark = [pytest.mark.e2e]
 
-KAFKA_JSON = "application/vnd.kafka.json.v2+json"
-JSON = "application/json"
 ROW = {"index": 7, "title": "a pin", "follower_count": "12k"}
 OVER_1_MB = "x" * (1024 * 1024 + 10)
 
 
 @pytest.fixture(scope="module")
-def pipeline(sandbox: Sandbox) -> Iterator[Pipeline]:
-    p = new_pipeline(sandbox)
-    yield p
-    remove_connector(p)
-
-
-@pytest.fixture(scope="module")
 def api_url(pipeline: Pipeline) -> str:
-    return str(json.loads(pipeline.ok("status", "--json"))["api_url"])
-
-
-def _call(method: str, url: str, body: Any, content_type: str) -> requests.Response:
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return requests.request(
-        method, url, data=data, headers={"Content-Type": content_type}, timeout=60
-    )
+    return pipeline.api_url
 
 
 # (name, path under the API, body, content type, expected status)
@@ -122,7 +103,7 @@ def test_each_bad_request_gets_its_4xx_and_writes_nothing(pipeline: Pipeline, ap
     wrong = []
     for name, path, body, content_type, want in BATCH_CASES + STREAM_CASES:
         method = "POST" if path.startswith("topics") else "PUT"
-        r = _call(method, f"{api_url}/{_fill(path, names)}", _fill(body, names), content_type)
+        r = call_api(method, f"{api_url}/{_fill(path, names)}", _fill(body, names), content_type)
         if r.status_code != want:
             wrong.append(
                 f"{method} {path} ({name}): {r.status_code}, wanted {want}: {r.text[:200]}"
@@ -164,7 +145,7 @@ FUZZ = settings(
 @given(body=PRODUCE_BODIES | st.binary(max_size=64))
 def test_no_produce_body_gets_a_5xx(pipeline: Pipeline, api_url: str, body: Any) -> None:
     topic = pipeline.settings.topics["geo"]
-    r = _call("POST", f"{api_url}/topics/{topic}", body, KAFKA_JSON)
+    r = call_api("POST", f"{api_url}/topics/{topic}", body, KAFKA_JSON)
     assert r.status_code < 500, f"{r.status_code}: {r.text[:300]}"
 
 
@@ -172,5 +153,5 @@ def test_no_produce_body_gets_a_5xx(pipeline: Pipeline, api_url: str, body: Any)
 @given(body=PUT_BODIES | st.binary(max_size=64), many=st.booleans())
 def test_no_put_body_gets_a_5xx(pipeline: Pipeline, api_url: str, body: Any, many: bool) -> None:
     stream = pipeline.settings.streams["geo"]
-    r = _call("PUT", f"{api_url}/streams/{stream}/{'records' if many else 'record'}", body, JSON)
+    r = call_api("PUT", f"{api_url}/streams/{stream}/{'records' if many else 'record'}", body, JSON)
     assert r.status_code < 500, f"{r.status_code}: {r.text[:300]}"

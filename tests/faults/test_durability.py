@@ -11,10 +11,8 @@ tables, by key.
 from __future__ import annotations
 
 import contextlib
-import json
 import signal
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,8 +27,7 @@ from pinpipe.sandbox.health import port_in_use
 from pinpipe.sandbox.services import STREAMING, all_services
 from pinpipe.sandbox.services.localstack import KINESIS_LOSS_WINDOW_S
 from pinpipe.spark import lake
-from tests.conftest import Sandbox
-from tests.e2e.pipelines import Pipeline, new_pipeline, remove_connector, wait_until_landed
+from tests.e2e.pipelines import Pipeline, wait_until_landed
 from tests.faults import reconcile
 from tests.faults.reconcile import EmulatorRun
 
@@ -55,7 +52,7 @@ class Scenario:
 
     @property
     def api_url(self) -> str:
-        return str(json.loads(self.pipeline.ok("status", "--json"))["api_url"])
+        return self.pipeline.api_url
 
     def emulate(self, path: str, count: int, rate: float = 0.0) -> EmulatorRun:
         return EmulatorRun(
@@ -80,14 +77,13 @@ class Scenario:
 
 
 @pytest.fixture(scope="module")
-def scenario(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
-    pipeline = new_pipeline(sandbox)
+def scenario(pipeline: Pipeline, tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    """The module's pipeline with a source; removing the pipeline afterwards also stops its
+    streaming job."""
     state = tmp_path_factory.mktemp("faults")
     source = f"sqlite:///{state / 'source.db'}"
     pipeline.ok("source", "generate", "--rows", str(SOURCE_ROWS), "--seed", "41", "--db", source)
-    yield Scenario(pipeline, source, state)
-    pipeline.cli("stream", "stop")
-    remove_connector(pipeline)
+    return Scenario(pipeline, source, state)
 
 
 def snapshot(sc: Scenario) -> dict[str, Any]:

@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 
-from pinpipe.config import PROJECT_ROOT
+from tests.sandbox import pinpipe
 
 pytestmark = pytest.mark.integration
 
@@ -31,14 +30,7 @@ def unrelated() -> Iterator[subprocess.Popen[bytes]]:
 def _pinpipe(state: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PINPIPE_")}
     env["PINPIPE_STATE_DIR"] = str(state)
-    return subprocess.run(
-        [sys.executable, "-m", "pinpipe", *args],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return pinpipe(env, *args, timeout=120)
 
 
 @pytest.mark.parametrize("record", ["bare pid", "other start time"])

@@ -20,6 +20,7 @@ import pytest
 
 from pinpipe.config import load_settings
 from pinpipe.sandbox.services import localstack
+from tests.stores import stream_records
 
 pytestmark = pytest.mark.integration
 
@@ -89,19 +90,7 @@ class KinesisMock:
         )
 
     def records(self) -> set[str]:
-        client = self.client()
-        out: set[str] = set()
-        for shard in client.list_shards(StreamName=STREAM)["Shards"]:
-            it = client.get_shard_iterator(
-                StreamName=STREAM, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
-            while it:
-                got = client.get_records(ShardIterator=it, Limit=10000)
-                out |= {r["Data"].decode() for r in got["Records"]}
-                if not got["Records"]:
-                    break
-                it = got["NextShardIterator"]
-        return out
+        return {r["Data"].decode() for _, r in stream_records(self.client(), STREAM)}
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ from typing import Any
 import boto3
 import pytest
 
+from pinpipe.aws_access import aws_access
 from pinpipe.spark.streaming import kinesis_source
-from tests.conftest import Sandbox
+from tests.sandbox import Sandbox
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -23,7 +24,7 @@ SHARDS = 3
 @pytest.fixture
 def stream(sandbox: Sandbox) -> Any:
     s = sandbox.settings
-    kinesis = boto3.client("kinesis", **s.aws_client_kwargs("kinesis"))
+    kinesis = boto3.client("kinesis", **aws_access(s, "kinesis").boto3_kwargs())
     name = f"test-{uuid.uuid4().hex[:8]}"
     kinesis.create_stream(StreamName=name, ShardCount=SHARDS)
     while (

@@ -7,60 +7,29 @@ import ipaddress
 import json
 import time
 import uuid
+from typing import Any
 
-import boto3
 import psutil
 import pytest
 import requests
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 
+from pinpipe.aws_access import aws_client
 from pinpipe.sandbox import processes
 from pinpipe.sandbox.services import all_services
-from tests.conftest import Sandbox
+from tests.sandbox import KAFKA_JSON, Sandbox, call_api
+from tests.stores import bucket_objects, stream_records, topic_values
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-V2_JSON = "application/vnd.kafka.json.v2+json"
-
-
-def consume_all(bootstrap: str, topic: str, timeout: float = 20.0) -> list[bytes]:
-    """Every record of a topic, read from the beginning by a fresh consumer group."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"test-{uuid.uuid4().hex[:8]}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
-    )
-    consumer.subscribe([topic])
-    values: list[bytes] = []
-    deadline = time.monotonic() + timeout
-    idle = 0
-    try:
-        while time.monotonic() < deadline:
-            msg = consumer.poll(0.5)
-            if msg is None:
-                idle += 1
-                if values and idle >= 4:
-                    break
-                continue
-            idle = 0
-            assert msg.error() is None, msg.error()
-            values.append(msg.value())
-    finally:
-        consumer.close()
-    return values
 
 
 def lake_objects(sandbox: Sandbox) -> dict[str, bytes]:
     s = sandbox.settings
-    s3 = boto3.client("s3", **s.aws_client_kwargs("s3"))
-    out = {}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=s.bucket):
-        for obj in page.get("Contents", []):
-            out[obj["Key"]] = s3.get_object(Bucket=s.bucket, Key=obj["Key"])["Body"].read()
-    return out
+    s3 = aws_client(s, "s3")
+    return {
+        obj["Key"]: s3.get_object(Bucket=s.bucket, Key=obj["Key"])["Body"].read()
+        for obj in bucket_objects(s3, s.bucket)
+    }
 
 
 def wait_for_landed(sandbox: Sandbox, marker: str, timeout: float = 60.0) -> dict[str, bytes]:
@@ -73,16 +42,8 @@ def wait_for_landed(sandbox: Sandbox, marker: str, timeout: float = 60.0) -> dic
     raise AssertionError(f"no lake object contains {marker} after {timeout}s")
 
 
-def kinesis_records(sandbox: Sandbox, stream: str) -> list[dict]:  # type: ignore[type-arg]
-    s = sandbox.settings
-    kinesis = boto3.client("kinesis", **s.aws_client_kwargs("kinesis"))
-    records = []
-    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
-        iterator = kinesis.get_shard_iterator(
-            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        records.extend(kinesis.get_records(ShardIterator=iterator, Limit=10000)["Records"])
-    return records
+def kinesis_records(sandbox: Sandbox, stream: str) -> list[dict[str, Any]]:
+    return [r for _, r in stream_records(aws_client(sandbox.settings, "kinesis"), stream)]
 
 
 def test_kafka_produce_and_consume(sandbox: Sandbox) -> None:
@@ -91,7 +52,7 @@ def test_kafka_produce_and_consume(sandbox: Sandbox) -> None:
     producer = Producer({"bootstrap.servers": s.endpoints.kafka_bootstrap})
     producer.produce(s.topics["geo"], json.dumps({"ind": 1, "marker": marker}).encode())
     assert producer.flush(10) == 0
-    values = consume_all(s.endpoints.kafka_bootstrap, s.topics["geo"])
+    values = topic_values(s.endpoints.kafka_bootstrap, s.topics["geo"])
     assert any(marker.encode() in v for v in values)
 
 
@@ -99,25 +60,25 @@ def test_post_through_api_gateway_lands_in_kafka(sandbox: Sandbox) -> None:
     s = sandbox.settings
     marker = uuid.uuid4().hex
     row = {"index": 7528, "title": "No Title Data Available", "marker": marker}
-    r = requests.post(
+    r = call_api(
+        "POST",
         f"{sandbox.api_url}/topics/{s.topics['pin']}",
-        data=json.dumps({"records": [{"value": row}]}),
-        headers={"Content-Type": V2_JSON},
-        timeout=30,
+        {"records": [{"value": row}]},
+        KAFKA_JSON,
     )
     assert r.status_code == 200, r.text
     offsets = r.json()["offsets"]
     assert len(offsets) == 1 and offsets[0]["error_code"] is None and offsets[0]["offset"] >= 0
-    values = [json.loads(v) for v in consume_all(s.endpoints.kafka_bootstrap, s.topics["pin"])]
+    values = [json.loads(v) for v in topic_values(s.endpoints.kafka_bootstrap, s.topics["pin"])]
     assert row in values
 
 
 def test_rest_proxy_rejects_an_unknown_topic_through_the_gateway(sandbox: Sandbox) -> None:
-    r = requests.post(
+    r = call_api(
+        "POST",
         f"{sandbox.api_url}/topics/no-such-topic",
-        data=json.dumps({"records": [{"value": {"a": 1}}]}),
-        headers={"Content-Type": V2_JSON},
-        timeout=30,
+        {"records": [{"value": {"a": 1}}]},
+        KAFKA_JSON,
     )
     assert r.status_code == 404
     assert r.json()["error_code"] == 40401
@@ -157,12 +118,7 @@ def test_put_record_through_api_gateway_lands_in_kinesis(sandbox: Sandbox) -> No
     stream = s.streams["pin"]
     data = {"index": 2863, "title": "Summer Crafts \u2013 for kids", "follower_count": "124k"}
     body = {"StreamName": stream, "Data": data, "PartitionKey": "partition-1"}
-    r = requests.put(
-        f"{sandbox.api_url}/streams/{stream}/record",
-        data=json.dumps(body),
-        headers={"Content-Type": "application/json"},
-        timeout=30,
-    )
+    r = call_api("PUT", f"{sandbox.api_url}/streams/{stream}/record", body)
     assert r.status_code == 200, r.text
     assert r.json()["SequenceNumber"]
     records = kinesis_records(sandbox, stream)
@@ -179,12 +135,7 @@ def test_put_records_batch_through_api_gateway(sandbox: Sandbox) -> None:
         "StreamName": stream,
         "Records": [{"Data": row, "PartitionKey": str(row["ind"])} for row in rows],
     }
-    r = requests.put(
-        f"{sandbox.api_url}/streams/{stream}/records",
-        data=json.dumps(body),
-        headers={"Content-Type": "application/json"},
-        timeout=30,
-    )
+    r = call_api("PUT", f"{sandbox.api_url}/streams/{stream}/records", body)
     assert r.status_code == 200, r.text
     assert r.json()["FailedRecordCount"] == 0
     decoded = [json.loads(rec["Data"]) for rec in kinesis_records(sandbox, stream)]
@@ -232,11 +183,10 @@ def test_kinesis_record_data_is_the_json_of_data(sandbox: Sandbox) -> None:
     s = sandbox.settings
     stream = s.streams["user"]
     data = {"ind": 5, "first_name": "Zoë", "age": 31, "date_joined": "2016-10-23 14:06:51"}
-    r = requests.put(
+    r = call_api(
+        "PUT",
         f"{sandbox.api_url}/streams/{stream}/record",
-        data=json.dumps({"StreamName": stream, "Data": data, "PartitionKey": "k"}),
-        headers={"Content-Type": "application/json"},
-        timeout=30,
+        {"StreamName": stream, "Data": data, "PartitionKey": "k"},
     )
     assert r.status_code == 200, r.text
     raw = [rec["Data"] for rec in kinesis_records(sandbox, stream)]

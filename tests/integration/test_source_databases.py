@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pinpipe.schema import SOURCE_TABLES
+from pinpipe.contract import SOURCE_TABLES
 from pinpipe.source import db, populate
 from pinpipe.source.generator import SourceGenerator
 from tests.integration import databases

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from pinpipe.schema import GEO, PIN, USER
+from pinpipe.contract import GEO, PIN, USER
 from pinpipe.spark.batch import clean
-from tests.spark.conftest import raw_frame
+from tests.spark.frames import raw_frame
 
 pytestmark = pytest.mark.unit
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from pinpipe.schema import SOURCE_TABLES, to_wire
+from pinpipe.contract import SOURCE_TABLES, to_wire
 from pinpipe.source.generator import SourceGenerator
 from pinpipe.spark.batch import analytics, clean
 from tests import reference
 from tests.sample import read_sample, sample_available
-from tests.spark.conftest import raw_frame
+from tests.spark.frames import raw_frame
 
 pytestmark = pytest.mark.unit
 

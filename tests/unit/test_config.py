@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from pinpipe.aws_access import aws_access
 from pinpipe.config import load_settings
 from pinpipe.errors import ConfigError
 
@@ -26,7 +27,7 @@ def test_local_profile_points_s3_at_the_lake_and_the_rest_at_localstack() -> Non
     for service in ("kinesis", "apigateway", "iam", "sts"):
         assert getattr(s.endpoints, service) == f"http://127.0.0.1:{s.ports.localstack}"
     assert s.endpoints.kafka_bootstrap == f"127.0.0.1:{s.ports.kafka}"
-    assert s.aws_client_kwargs("s3")["endpoint_url"] == s.endpoints.s3
+    assert aws_access(s, "s3").boto3_kwargs()["endpoint_url"] == s.endpoints.s3
 
 
 def test_names_derive_from_the_uid(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,7 +54,7 @@ def test_aws_profile_uses_sdk_defaults_and_the_credentials_chain(
 ) -> None:
     monkeypatch.setenv("PINPIPE_PROFILE", "aws")
     s = load_settings()
-    kwargs = s.aws_client_kwargs("kinesis")
+    kwargs = aws_access(s, "kinesis").boto3_kwargs()
     assert "endpoint_url" not in kwargs and "aws_access_key_id" not in kwargs
     assert kwargs["region_name"] == s.region
 

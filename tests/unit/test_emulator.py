@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from pinpipe.config import load_settings
-from pinpipe.schema import GEO, PIN
+from pinpipe.contract import GEO, PIN
 from pinpipe.services.emulator import payloads
 from pinpipe.services.emulator.checkpoint import ResumeError
 from pinpipe.services.emulator.emulator import Emulator, EmulatorOptions

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pytest
 
+from pinpipe import contract
 from pinpipe.source import calibration as cal
 from pinpipe.source.generator import SourceGenerator
 from tests.sample import read_sample, sample_available
@@ -26,26 +27,26 @@ def generated() -> list[tuple[Row, Row, Row]]:
 
 def follower_form(value: object) -> str:
     text = str(value)
-    if text == cal.USER_INFO_ERROR:
+    if text == contract.USER_INFO_ERROR:
         return "error"
     return "k" if text.endswith("k") else "M" if text.endswith("M") else "plain"
 
 
 def placeholder_kind(pin: Row) -> tuple[str, ...]:
     kinds = []
-    if pin["title"] == cal.TITLE_MISSING:
+    if pin["title"] == contract.TITLE_MISSING:
         kinds.append("title")
     if pin["description"] in (
-        cal.DESCRIPTION_STORY,
-        cal.DESCRIPTION_MISSING,
-        cal.DESCRIPTION_UNTITLED,
+        contract.DESCRIPTION_STORY,
+        contract.DESCRIPTION_MISSING,
+        contract.DESCRIPTION_UNTITLED,
     ):
         kinds.append(f"description:{pin['description']}")
-    if pin["poster_name"] == cal.USER_INFO_ERROR:
+    if pin["poster_name"] == contract.USER_INFO_ERROR:
         kinds.append("poster")
-    if pin["image_src"] == cal.IMAGE_SRC_ERROR:
+    if pin["image_src"] == contract.IMAGE_SRC_ERROR:
         kinds.append("image")
-    if pin["tag_list"] == cal.TAGS_MISSING:
+    if pin["tag_list"] == contract.TAGS_MISSING:
         kinds.append("tags")
     return tuple(kinds)
 
@@ -54,12 +55,12 @@ MEASURES: dict[str, Callable[[Row], object]] = {
     "follower_count form": lambda p: follower_form(p["follower_count"]),
     "media type": lambda p: p["is_image_or_video"],
     "category": lambda p: p["category"],
-    "title placeholder": lambda p: p["title"] == cal.TITLE_MISSING,
-    "story description": lambda p: p["description"] == cal.DESCRIPTION_STORY,
-    "missing description": lambda p: p["description"] == cal.DESCRIPTION_MISSING,
-    "poster placeholder": lambda p: p["poster_name"] == cal.USER_INFO_ERROR,
-    "image placeholder": lambda p: p["image_src"] == cal.IMAGE_SRC_ERROR,
-    "tags placeholder": lambda p: p["tag_list"] == cal.TAGS_MISSING,
+    "title placeholder": lambda p: p["title"] == contract.TITLE_MISSING,
+    "story description": lambda p: p["description"] == contract.DESCRIPTION_STORY,
+    "missing description": lambda p: p["description"] == contract.DESCRIPTION_MISSING,
+    "poster placeholder": lambda p: p["poster_name"] == contract.USER_INFO_ERROR,
+    "image placeholder": lambda p: p["image_src"] == contract.IMAGE_SRC_ERROR,
+    "tags placeholder": lambda p: p["tag_list"] == contract.TAGS_MISSING,
     "empty title": lambda p: p["title"] == "",
 }
 
@@ -112,7 +113,7 @@ def test_values_have_the_real_patterns(generated: list[tuple[Row, Row, Row]]) ->
         assert pin["index"] == geo["ind"] == user["ind"]
         assert re.fullmatch(r"\d+|\d+k|\d+M|User Info Error", str(pin["follower_count"]))
         assert pin["save_location"] == f"Local save in /data/{pin['category']}"
-        assert (pin["image_src"] == cal.IMAGE_SRC_ERROR) == (pin["downloaded"] == 0)
+        assert (pin["image_src"] == contract.IMAGE_SRC_ERROR) == (pin["downloaded"] == 0)
         assert re.fullmatch(
             r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
             str(pin["unique_id"]),
@@ -135,7 +136,7 @@ def test_people_and_posters_repeat_with_the_same_attributes(
     assert 0.6 < distinct_share < 0.8  # the sample: 1,411 people in 2,019 rows (70%)
     followers: dict[object, set[object]] = {}
     for pin, _, _ in generated:
-        if pin["poster_name"] != cal.USER_INFO_ERROR:
+        if pin["poster_name"] != contract.USER_INFO_ERROR:
             followers.setdefault(pin["poster_name"], set()).add(pin["follower_count"])
     assert all(len(counts) == 1 for counts in followers.values())
     assert 0.6 < len(followers) / ROWS < 0.8

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pinpipe.schema import GEO, PIN, SOURCE_TABLES, USER
+from pinpipe.contract import GEO, PIN, SOURCE_TABLES, USER
 from pinpipe.source import db, loader, populate
 from tests.sample import SAMPLE_ROWS, assert_sample_stored, sample_available, sample_dir
 

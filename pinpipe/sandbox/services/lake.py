@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pinpipe.aws_access import aws_access
 from pinpipe.config import Settings
 from pinpipe.errors import SandboxError
 from pinpipe.sandbox import health
@@ -31,8 +32,10 @@ def _launch(s: Settings) -> Launch:
     if not exe.exists():
         raise SandboxError(f"{exe} is missing: run `make setup` first")
     data_dir(s).mkdir(parents=True, exist_ok=True)
-    creds = s.credentials
-    if creds.source != "static" or not creds.access_key_id:
+    # The store accepts exactly the keys its clients are given.
+    access = aws_access(s, "s3")
+    keys = access.credentials
+    if keys is None or not keys.access_key_id:
         raise SandboxError(
             "the local lake needs static credentials: set credentials.source = 'static' with "
             "access_key_id and secret_access_key (the local profile does)"
@@ -43,7 +46,7 @@ def _launch(s: Settings) -> Launch:
             "--port",
             f"{s.bind_host}:{s.ports.lake}",
             "--region",
-            s.region,
+            access.region,
             "--health",
             HEALTH_PATH,
             "--quiet",
@@ -52,8 +55,8 @@ def _launch(s: Settings) -> Launch:
         ],
         # Keys go through the environment, not argv, so `ps` does not show them.
         env={
-            "ROOT_ACCESS_KEY": creds.access_key_id,
-            "ROOT_SECRET_KEY": creds.secret_access_key.get_secret_value(),
+            "ROOT_ACCESS_KEY": keys.access_key_id,
+            "ROOT_SECRET_KEY": keys.secret_access_key,
         },
     )
 

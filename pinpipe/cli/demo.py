@@ -1,8 +1,7 @@
-"""``pinpipe demo`` and ``pinpipe report``: the whole pipeline in one command, and its report."""
+"""``pinpipe demo``: the whole pipeline in one command, ending in its report."""
 
 from __future__ import annotations
 
-import webbrowser
 from pathlib import Path
 from typing import Annotated
 
@@ -32,12 +31,12 @@ def demo(
     """Start the sandbox and run the pipeline end to end: source database, events through both
     paths, the batch DAG in Airflow, the streaming job; then write the report. The stack keeps
     running. Running it again sends only what is new."""
-    from pinpipe import demo as demo_run
+    from pinpipe import demo as pipeline_demo
     from pinpipe.sandbox.services.airflow import admin_password
 
     s = settings()
-    record = demo_run.run(s, demo_run.DemoOptions(rows=rows, source_dir=source,
-                                                  stream_events=stream_events))  # fmt: skip
+    options = pipeline_demo.DemoOptions(rows=rows, source_dir=source, stream_events=stream_events)
+    record = pipeline_demo.run(s, options)
     console.rule("[bold green]done")
     for step in record.steps:
         console.print(f"  {step.name:<16} {step.seconds:>7.1f}s")
@@ -47,22 +46,3 @@ def demo(
         f"Airflow UI: {s.endpoints.airflow}  (login {s.airflow.username} / {admin_password(s)})"
     )
     console.print("The stack keeps running: `make down` stops it.")
-
-
-def report(
-    open_it: Annotated[bool, typer.Option("--open", help="open it in the default browser")] = False,
-    out: Annotated[Path | None, typer.Option(help="where to write the HTML file")] = None,
-) -> None:
-    """Write the pipeline's report (one self-contained HTML file) from the lake."""
-    from pinpipe import demo as demo_run
-    from pinpipe.report import figures, render
-
-    s = settings()
-    with console.status("reading the lake"):
-        data = figures.collect(s)
-    path = render.write(data, (out or demo_run.report_file(s)).resolve())
-    for problem in data.problems:
-        console.print(f"[yellow]could not read[/] {problem}", highlight=False)
-    console.print(f"wrote {path}\n  file://{path}")
-    if open_it and not webbrowser.open(path.as_uri()):
-        console.print("no browser found here: open the file:// address above")

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from pinpipe import source
 from pinpipe.config import settings
 from pinpipe.source.calibration import ORIGINAL_ROWS
 
@@ -29,12 +30,6 @@ ReplaceOption = Annotated[
 ]
 
 
-def _engine(url: str | None):  # type: ignore[no-untyped-def]
-    from pinpipe.source import db
-
-    return db.connect(url or settings().source_db_url)
-
-
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),
@@ -49,11 +44,8 @@ def _progress() -> Progress:
 @app.command()
 def init(db: DbOption = None, replace: ReplaceOption = False) -> None:
     """Create the three source tables."""
-    from pinpipe.source import db as source_db
-
-    engine = _engine(db)
-    source_db.init(engine, replace=replace)
-    console.print(f"created pinterest_data, geolocation_data, user_data in {engine.url!r}")
+    url = source.init(settings(), db, replace)
+    console.print(f"created pinterest_data, geolocation_data, user_data in {url}")
 
 
 @app.command()
@@ -71,16 +63,13 @@ def load(
     replace: ReplaceOption = False,
 ) -> None:
     """Load the three tables from JSONL or CSV files named after them."""
-    from pinpipe.source import populate
-
-    engine = _engine(db)
-    populate.prepare_tables(engine, replace)
     with _progress() as progress:
         task = progress.add_task("loading rows", total=None, rate="")
-        counts = populate.load(engine, from_dir, advance=lambda n: progress.advance(task, n))
-    console.print(
-        "loaded " + ", ".join(f"{n} {t} rows" for t, n in counts.items()) + f" into {engine.url!r}"
-    )
+        done = source.load(
+            settings(), from_dir, db, replace, advance=lambda n: progress.advance(task, n)
+        )
+    rows = ", ".join(f"{n} {t} rows" for t, n in done.rows.items())
+    console.print(f"loaded {rows} into {done.url}")
 
 
 @app.command()
@@ -91,10 +80,6 @@ def generate(
     replace: ReplaceOption = False,
 ) -> None:
     """Generate realistic rows (calibrated on the original data) into the three tables."""
-    from pinpipe.source import populate
-
-    engine = _engine(db)
-    populate.prepare_tables(engine, replace)
     t0 = time.perf_counter()
     with _progress() as progress:
         task = progress.add_task("generating", total=rows, rate="")
@@ -104,9 +89,9 @@ def generate(
             rate = done / max(time.perf_counter() - t0, 1e-9)
             progress.update(task, advance=n, rate=f"{rate:,.0f} rows/s per table")
 
-        written = populate.generate(engine, rows, seed, advance=advance)
-    seconds = time.perf_counter() - t0
+        done = source.generate(settings(), rows, seed, db, replace, advance=advance)
+    written = done.rows["pin"]
     console.print(
-        f"generated {written} rows per table (seed {seed}) into {engine.url!r} in {seconds:.1f}s "
-        f"({written / max(seconds, 1e-9):,.0f} rows/s per table)"
+        f"generated {written} rows per table (seed {seed}) into {done.url} in "
+        f"{done.seconds:.1f}s ({written / max(done.seconds, 1e-9):,.0f} rows/s per table)"
     )

@@ -1,42 +1,20 @@
-"""The ``pinpipe`` command line: the sandbox's front door."""
+"""The stack's commands: ``up``, ``down``, ``status``, ``logs``, ``reset``, ``provision``,
+``connector`` and ``compose``."""
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import sys
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from pinpipe import cli_batch, cli_demo, cli_emulate, cli_source, cli_stream
 from pinpipe.config import Settings, settings
 from pinpipe.errors import PinpipeError
 
-app = typer.Typer(
-    help="pinpipe: run a Pinterest-style data pipeline locally, then on AWS by switching profile.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-service_app = typer.Typer(help="Run or check one service of the stack (used by both run modes).")
-app.add_typer(service_app, name="service")
-app.add_typer(cli_source.app, name="source")
-app.add_typer(cli_emulate.app, name="emulate")
-app.add_typer(cli_batch.app, name="batch")
-app.add_typer(cli_stream.app, name="stream")
-app.command("table")(cli_batch.table)
-app.command("demo")(cli_demo.demo)
-app.command("report")(cli_demo.report)
 console = Console()
-err = Console(stderr=True)
-
-
-def _cfg() -> Settings:
-    return settings()
 
 
 def _status_rows(s: Settings) -> list[dict[str, object]]:
@@ -79,12 +57,11 @@ def _print_status(s: Settings, api_url: str | None) -> None:
     )
 
 
-@app.command()
 def up() -> None:
     """Start the whole stack as local processes, provision it, and wait until it is healthy."""
     from pinpipe.sandbox import runner, stack
 
-    s = _cfg()
+    s = settings()
     with console.status("starting the stack") as spinner:
         result = stack.up(s, progress=lambda msg: spinner.update(msg))
     console.print(f"[green]stack is up[/] in {result.seconds:.1f}s")
@@ -92,25 +69,23 @@ def up() -> None:
     console.print(f"Total memory (RSS) of the stack: {runner.stack_rss_bytes(s) / 2**20:.0f} MiB")
 
 
-@app.command()
 def down() -> None:
     """Stop every process of the stack (all data is kept)."""
     from pinpipe.sandbox import stack
 
-    s = _cfg()
+    s = settings()
     with console.status("stopping the stack") as spinner:
         stopped = stack.down(s, progress=lambda msg: spinner.update(msg))
     console.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
 
 
-@app.command()
 def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
     """Show each service, its health and URL, and the API gateway's invoke URL."""
     from pinpipe.aws.provision import api_url
     from pinpipe.sandbox import runner
     from pinpipe.sandbox.services.airflow import admin_password
 
-    s = _cfg()
+    s = settings()
     url = api_url(s) if runner.running_pid(s, "localstack") else None
     if as_json:
         print(
@@ -134,7 +109,6 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
         _print_status(s, url)
 
 
-@app.command()
 def logs(
     service: Annotated[str | None, typer.Argument(help="one service; all when omitted")] = None,
     lines: Annotated[int, typer.Option("-n", "--lines", help="lines of tail per log")] = 20,
@@ -143,14 +117,13 @@ def logs(
     from pinpipe.sandbox import runner
     from pinpipe.sandbox.services import all_services, service_named
 
-    s = _cfg()
+    s = settings()
     services = [service_named(service)] if service else all_services()
     for sv in services:
         console.rule(f"{sv.name}: {runner.log_file(s, sv.name)}")
         console.print(runner.log_tail(s, sv.name, lines), markup=False, highlight=False)
 
 
-@app.command()
 def reset(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask")] = False,
 ) -> None:
@@ -158,7 +131,7 @@ def reset(
     from pinpipe.sandbox import runner
     from pinpipe.sandbox.services import all_services
 
-    s = _cfg()
+    s = settings()
     if any(runner.running_pid(s, sv.name) for sv in all_services()):
         raise PinpipeError("the stack is running: run `make down` first")
     if not yes and not typer.confirm(f"Delete everything under {s.state_dir}?"):
@@ -168,27 +141,24 @@ def reset(
     console.print(f"wiped {s.state_dir}")
 
 
-@app.command("provision")
-def provision_cmd() -> None:
+def provision() -> None:
     """Create the bucket, topics, streams and REST API for the current profile (idempotent)."""
-    from pinpipe.aws import provision
+    from pinpipe.aws.provision import provision as provision_all
 
-    s = _cfg()
-    url = provision.provision(s, step=lambda name: console.print(f"provisioning {name}"))
+    s = settings()
+    url = provision_all(s, step=lambda name: console.print(f"provisioning {name}"))
     console.print(f"API invoke URL: {url}")
 
 
-@app.command("connector")
-def connector_cmd() -> None:
+def connector() -> None:
     """Create or update the S3 sink connector and wait until it is RUNNING."""
-    from pinpipe.aws import connector
+    from pinpipe.aws.connector import ensure_connector
 
-    s = _cfg()
-    connector.ensure_connector(s)
+    s = settings()
+    ensure_connector(s)
     console.print(f"connector {s.connector_name} is RUNNING")
 
 
-@app.command()
 def compose(
     check: Annotated[bool, typer.Option(help="fail if docker-compose.yml is out of date")] = False,
 ) -> None:
@@ -203,37 +173,3 @@ def compose(
         return
     COMPOSE_FILE.write_text(text)
     console.print(f"wrote {COMPOSE_FILE}")
-
-
-@service_app.command("run")
-def service_run(name: str) -> None:
-    """Prepare one service and replace this process with it (foreground)."""
-    from pinpipe.sandbox.services import service_named
-
-    s = _cfg()
-    sv = service_named(name)
-    if sv.prepare:
-        sv.prepare(s)
-    launch = sv.launch(s)
-    sys.stdout.flush()
-    os.execvpe(launch.argv[0], launch.argv, {**os.environ, **launch.env})
-
-
-@service_app.command("health")
-def service_health(name: str) -> None:
-    """Exit 0 if the service is healthy, 1 otherwise (used as a container health check)."""
-    from pinpipe.sandbox import runner
-    from pinpipe.sandbox.services import service_named
-
-    result = runner.check_health(_cfg(), service_named(name))
-    if not result.ok:
-        err.print(result.detail)
-        raise typer.Exit(1)
-
-
-def main() -> None:
-    try:
-        app()
-    except PinpipeError as e:
-        err.print(f"[red]error:[/] {e}", highlight=False)
-        sys.exit(2)

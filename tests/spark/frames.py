@@ -1,3 +1,5 @@
+"""Spark frames built by hand for the Spark tests."""
+
 from __future__ import annotations
 
 import json

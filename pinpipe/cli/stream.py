@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from pinpipe import streaming
 from pinpipe.config import settings
-from pinpipe.errors import PinpipeError
 
 app = typer.Typer(help="Run the streaming job: Kinesis streams -> cleaned Delta tables.")
 console = Console()
@@ -22,46 +21,30 @@ def run(
     ] = False,
 ) -> None:
     """Run the streaming job in the foreground (Ctrl-C stops it cleanly)."""
-    from pinpipe.spark.streaming import job
-
-    job.main(["--available-now"] if available_now else [])
+    streaming.run_here(settings(), available_now)
 
 
 @app.command()
 def start() -> None:
     """Start the streaming job in the background, beside the sandbox."""
-    from pinpipe.sandbox import runner
-    from pinpipe.sandbox.services import STREAMING
-
     s = settings()
-    if runner.running_pid(s, "localstack") is None:
-        raise PinpipeError("the sandbox is not running: `make up` first")
-    pid = runner.start(s, STREAMING)
-    time.sleep(2)
-    if runner.running_pid(s, STREAMING.name) is None:
-        raise PinpipeError(
-            f"the streaming job exited at once:\n{runner.log_tail(s, STREAMING.name)}"
-        )
-    console.print(f"streaming job running (pid {pid}); log: {runner.log_file(s, STREAMING.name)}")
+    pid = streaming.start(s)
+    console.print(f"streaming job running (pid {pid}); log: {streaming.log_file(s)}")
 
 
 @app.command()
 def stop() -> None:
     """Stop the background streaming job (it finishes its current micro-batch)."""
-    from pinpipe.sandbox import runner
-
-    stopped = runner.stop(settings(), "streaming")
+    stopped = streaming.stop(settings())
     console.print("streaming job stopped" if stopped else "the streaming job was not running")
 
 
 @app.command()
 def status() -> None:
     """Whether the background streaming job runs, and the end of its log."""
-    from pinpipe.sandbox import runner
-
     s = settings()
-    pid = runner.running_pid(s, "streaming")
+    pid = streaming.running_pid(s)
     console.print(f"streaming job: {'running, pid ' + str(pid) if pid else 'not running'}")
-    console.print(runner.log_tail(s, "streaming", 10), markup=False, highlight=False)
+    console.print(streaming.log_tail(s, 10), markup=False, highlight=False)
     if pid is None:
         raise typer.Exit(1)

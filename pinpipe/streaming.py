@@ -1,0 +1,95 @@
+"""The streaming stage's API: run the streaming job here, or in the background beside the stack."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pinpipe.config import PROJECT_ROOT, Settings
+from pinpipe.errors import PinpipeError
+
+JOB_MODULE = "pinpipe.spark.streaming.job"
+
+
+class StreamingFailed(PinpipeError):
+    """The streaming job could not start or exited with an error."""
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    records: int | None  # processed, as the job reported it (None: not reported)
+    log: Path
+
+
+def run_here(s: Settings, available_now: bool = False) -> None:
+    """Run the job in this process until stopped (or, ``available_now``, until caught up)."""
+    from pinpipe.spark.streaming import job
+
+    job.main(["--available-now"] if available_now else [])
+
+
+def catch_up(s: Settings, timeout: float = 1800) -> CatchUp:
+    """Process every record now in the streams, in a separate process logging to a file."""
+    log = s.logs_dir / "streaming-catch-up.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        done = subprocess.run(
+            [sys.executable, "-m", JOB_MODULE, "--available-now"],
+            cwd=PROJECT_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+        )
+    if done.returncode != 0:
+        raise StreamingFailed(f"the streaming job exited with {done.returncode}; log: {log}")
+    processed = [ln for ln in log.read_text(errors="replace").splitlines() if "processed" in ln]
+    words = processed[-1].split() if processed else []
+    return CatchUp(int(words[1]) if len(words) > 1 and words[1].isdigit() else None, log)
+
+
+def start(s: Settings) -> int:
+    """Start the job in the background beside the sandbox; returns its pid."""
+    from pinpipe.sandbox import runner
+    from pinpipe.sandbox.services import STREAMING
+
+    if runner.running_pid(s, "localstack") is None:
+        raise StreamingFailed("the sandbox is not running: `make up` first")
+    pid = runner.start(s, STREAMING)
+    time.sleep(2)
+    if runner.running_pid(s, STREAMING.name) is None:
+        raise StreamingFailed(
+            f"the streaming job exited at once:\n{runner.log_tail(s, STREAMING.name)}"
+        )
+    return pid
+
+
+def stop(s: Settings) -> bool:
+    """Stop the background job (it finishes its micro-batch); False if it was not running."""
+    from pinpipe.sandbox import runner
+    from pinpipe.sandbox.services import STREAMING
+
+    return runner.stop(s, STREAMING.name)
+
+
+def running_pid(s: Settings) -> int | None:
+    from pinpipe.sandbox import runner
+    from pinpipe.sandbox.services import STREAMING
+
+    return runner.running_pid(s, STREAMING.name)
+
+
+def log_tail(s: Settings, lines: int) -> str:
+    from pinpipe.sandbox import runner
+    from pinpipe.sandbox.services import STREAMING
+
+    return runner.log_tail(s, STREAMING.name, lines)
+
+
+def log_file(s: Settings) -> Path:
+    from pinpipe.sandbox import runner
+    from pinpipe.sandbox.services import STREAMING
+
+    return runner.log_file(s, STREAMING.name)
