@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from pinpipe.aws import api_gateway
@@ -60,8 +61,8 @@ def ensure_topics(s: Settings) -> None:
     for topic, future in admin.create_topics(wanted).items():
         try:
             future.result()
-        except Exception as e:
-            if "TOPIC_ALREADY_EXISTS" not in str(e):
+        except KafkaException as e:
+            if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise ProvisionError(f"creating topic {topic} failed: {e}") from e
 
 
@@ -160,6 +161,9 @@ def api_url(s: Settings) -> str | None:
     """The invoke URL of the deployed API, or None if it is not deployed."""
     try:
         api_id = api_gateway.find_api_id(s)
-    except Exception:
-        return None
+    except (BotoCoreError, ClientError) as e:
+        raise ProvisionError(
+            f"cannot list the REST APIs at {aws_access(s, 'apigateway').endpoint_url or 'AWS'} "
+            f"({e}): is the stack up (`pinpipe status`), or are the credentials right?"
+        ) from e
     return api_gateway.invoke_url(s, api_id) if api_id else None

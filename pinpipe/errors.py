@@ -15,3 +15,7 @@ class SandboxError(PinpipeError):
 
 class ProvisionError(PinpipeError):
     """Cloud resources (bucket, topics, streams, API) could not be created or checked."""
+
+
+class JobError(PinpipeError):
+    """A Spark job could not start, or one of its steps or queries failed."""

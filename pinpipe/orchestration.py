@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pinpipe.config import Settings
+from pinpipe.errors import JobError
 
 JOB_MODULE = "pinpipe.spark.batch.job"
 DATABRICKS_ENTRY = (
@@ -30,7 +31,7 @@ def run_local_step(args: list[str]) -> dict[str, Any]:
         print("running:", " ".join(command), flush=True)
         done = subprocess.run(command, stdout=sys.stdout, stderr=subprocess.STDOUT, check=False)
         if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(args)} failed with exit code {done.returncode}")
+            raise JobError(f"{' '.join(args)} failed with exit code {done.returncode}")
         return dict(json.loads(summary_file.read_text()))
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pinpipe.aws_access import aws_access
 from pinpipe.config import Settings
+from pinpipe.errors import JobError
 
 # Small data, two cores: few shuffle partitions, no adaptive re-planning overhead, quick JIT.
 LOCAL_CONF = {
@@ -44,7 +45,7 @@ LOCAL_CONF = {
 def spark_jars(s: Settings) -> list[Path]:
     jars = sorted((s.build_dir / "jars" / "spark").glob("*.jar"))
     if not jars:
-        raise RuntimeError(f"no jars in {s.build_dir / 'jars' / 'spark'}: run `make setup`")
+        raise JobError(f"no jars in {s.build_dir / 'jars' / 'spark'}: run `make setup`")
     return jars
 
 

@@ -22,12 +22,13 @@ def pinpipe_stack_health() -> None:
         @task(task_id=f"check_{name.replace('-', '_')}")
         def check(service: str = name) -> str:
             from pinpipe.config import load_settings
+            from pinpipe.errors import SandboxError
             from pinpipe.sandbox import runner
             from pinpipe.sandbox.services import service_named
 
             result = runner.check_health(load_settings(), service_named(service))
             if not result.ok:
-                raise RuntimeError(f"{service} is not healthy: {result.detail}")
+                raise SandboxError(f"{service} is not healthy: {result.detail}")
             return "healthy"
 
         check()

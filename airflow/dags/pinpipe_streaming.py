@@ -26,11 +26,12 @@ def pinpipe_streaming() -> None:
     @task(task_id="check_streaming_job", retries=3, retry_delay=pendulum.duration(seconds=20))
     def check_streaming_job(pid: int) -> str:
         from pinpipe.config import load_settings
+        from pinpipe.errors import JobError
         from pinpipe.sandbox import runner
 
         s = load_settings()
         if runner.running_pid(s, "streaming") is None:
-            raise RuntimeError(
+            raise JobError(
                 f"the streaming job (pid {pid}) is not running:\n{runner.log_tail(s, 'streaming')}"
             )
         return f"running, pid {pid}"

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pinpipe.config import Settings, settings
-from pinpipe.errors import PinpipeError
+from pinpipe.errors import PinpipeError, ProvisionError
 
 console = Console()
 
@@ -86,7 +86,11 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
     from pinpipe.sandbox.services.airflow import admin_password
 
     s = settings()
-    url = api_url(s) if runner.running_pid(s, "localstack") else None
+    url = None
+    try:
+        url = api_url(s) if runner.running_pid(s, "localstack") else None
+    except ProvisionError as e:  # LocalStack still starting, or stuck: the table shows which
+        Console(stderr=True).print(f"[yellow]API gateway:[/] {e}", highlight=False)
     if as_json:
         print(
             json.dumps(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from pinpipe.aws import connector, identity, provision
 from pinpipe.config import Settings
-from pinpipe.errors import PinpipeError, SandboxError
+from pinpipe.errors import SandboxError
 from pinpipe.sandbox import processes, runner
 from pinpipe.sandbox.services import STREAMING, Service, all_services
 
@@ -65,34 +65,29 @@ def up(s: Settings, progress: Progress = lambda _: None) -> UpResult:
     runner.check_ports(s, services)
     timings: dict[str, float] = {}
     by_name = {sv.name: sv for sv in services}
-    try:
-        # Everything but Kafka Connect, which needs the bucket and the topics first.
-        before_connect = [sv for sv in services if sv.name != "connect"]
-        for wave in _waves(before_connect):
-            _start_and_wait(s, wave, progress, timings)
-        t = time.monotonic()
-        # Every pipeline provisioned in this state folder, so each keeps its API and id.
-        pipelines = [s.model_copy(update={"uid": uid}) for uid in identity.provisioned_uids(s)]
-        api_url = ""
-        for p in pipelines:
-            url = provision.provision(
-                p, step=lambda name, u=p.uid: progress(f"provisioning {u}: {name}")
-            )
-            api_url = api_url or url
-        timings["provision"] = round(time.monotonic() - t, 1)
-        _start_and_wait(s, [by_name["connect"]], progress, timings)
-        t = time.monotonic()
-        for p in pipelines:
-            progress(f"starting the S3 sink connector of {p.uid}")
-            connector.ensure_connector(p)
-        timings["connector"] = round(time.monotonic() - t, 1)
-        for sv, uid in crashed:
-            progress(f"restarting {sv.name}, which had stopped without `down`")
-            runner.start(s.model_copy(update={"uid": uid or s.uid}), sv)
-    except PinpipeError:
-        raise
-    except Exception as e:  # a provisioning call failed in a way we did not foresee
-        raise SandboxError(f"bringing the stack up failed: {type(e).__name__}: {e}") from e
+    # Everything but Kafka Connect, which needs the bucket and the topics first.
+    before_connect = [sv for sv in services if sv.name != "connect"]
+    for wave in _waves(before_connect):
+        _start_and_wait(s, wave, progress, timings)
+    t = time.monotonic()
+    # Every pipeline provisioned in this state folder, so each keeps its API and id.
+    pipelines = [s.model_copy(update={"uid": uid}) for uid in identity.provisioned_uids(s)]
+    api_url = ""
+    for p in pipelines:
+        url = provision.provision(
+            p, step=lambda name, u=p.uid: progress(f"provisioning {u}: {name}")
+        )
+        api_url = api_url or url
+    timings["provision"] = round(time.monotonic() - t, 1)
+    _start_and_wait(s, [by_name["connect"]], progress, timings)
+    t = time.monotonic()
+    for p in pipelines:
+        progress(f"starting the S3 sink connector of {p.uid}")
+        connector.ensure_connector(p)
+    timings["connector"] = round(time.monotonic() - t, 1)
+    for sv, uid in crashed:
+        progress(f"restarting {sv.name}, which had stopped without `down`")
+        runner.start(s.model_copy(update={"uid": uid or s.uid}), sv)
     return UpResult(api_url=api_url, seconds=round(time.monotonic() - t0, 1), timings=timings)
 
 

@@ -25,6 +25,7 @@ from pyspark.sql import functions as F
 from pinpipe.aws_access import aws_access
 from pinpipe.config import Settings, load_settings
 from pinpipe.contract import BY_SHORT, TABLES
+from pinpipe.errors import JobError
 from pinpipe.spark import lake
 from pinpipe.spark.batch import clean
 from pinpipe.spark.schemas import QUARANTINE_SCHEMA
@@ -114,7 +115,7 @@ def run_available_now(spark: SparkSession, s: Settings, tables: list[str]) -> in
         for q in queries:
             q.awaitTermination()
             if q.exception() is not None:
-                raise RuntimeError(f"query {q.name} failed: {q.exception()}")
+                raise JobError(f"query {q.name} failed: {q.exception()}")
         processed = sum(p["numInputRows"] for q in queries for p in q.recentProgress)
         total += processed
         if processed == 0:

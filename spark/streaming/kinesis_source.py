@@ -29,6 +29,7 @@ from pyspark.sql.types import (
 )
 
 from pinpipe.aws_access import AwsAccess
+from pinpipe.errors import JobError
 
 SCHEMA = StructType(
     [
@@ -109,7 +110,7 @@ class ShardReader:
             behind = got.get("MillisBehindLatest", 0)
             caught_up = not records and (behind == 0 or self._empty_calls >= MAX_EMPTY_CALLS)
             return records, caught_up or self._iterator is None
-        raise RuntimeError(f"{self.stream}/{self.shard}: Kinesis kept throttling; giving up")
+        raise JobError(f"{self.stream}/{self.shard}: Kinesis kept throttling; giving up")
 
 
 def to_row(stream: str, shard: str, r: dict[str, Any]) -> Record:
