@@ -52,13 +52,13 @@ class _Frozen(BaseModel):
 class Ports(_Frozen):
     """Every port the local stack binds, all on 127.0.0.1."""
 
-    kafka: Port = Field(9092, ge=1, le=65535)
-    kafka_controller: Port = Field(9093, ge=1, le=65535)
-    rest_proxy: Port = Field(8082, ge=1, le=65535)
-    connect: Port = Field(8083, ge=1, le=65535)
-    localstack: Port = Field(4566, ge=1, le=65535)
-    lake: Port = Field(7070, ge=1, le=65535)
-    airflow: Port = Field(8080, ge=1, le=65535)
+    kafka: Port = Field(default=9092, ge=1, le=65535)
+    kafka_controller: Port = Field(default=9093, ge=1, le=65535)
+    rest_proxy: Port = Field(default=8082, ge=1, le=65535)
+    connect: Port = Field(default=8083, ge=1, le=65535)
+    localstack: Port = Field(default=4566, ge=1, le=65535)
+    lake: Port = Field(default=7070, ge=1, le=65535)
+    airflow: Port = Field(default=8080, ge=1, le=65535)
 
 
 class Endpoints(_Frozen):
@@ -92,8 +92,8 @@ class Airflow(_Frozen):
 class Sink(_Frozen):
     """How the S3 sink batches records into objects."""
 
-    flush_size: int = Field(1000, ge=1)
-    rotate_interval_ms: int = Field(5000, ge=100)
+    flush_size: int = Field(default=1000, ge=1)
+    rotate_interval_ms: int = Field(default=5000, ge=100)
 
 
 class Databricks(_Frozen):
@@ -103,15 +103,15 @@ class Databricks(_Frozen):
     existing_cluster_id: str = ""
     spark_version: str = "17.3.x-scala2.13"
     node_type_id: str = "m5d.large"
-    num_workers: int = Field(1, ge=0)
+    num_workers: int = Field(default=1, ge=0)
     # Where the pinpipe wheel and the job entry script are uploaded, e.g. s3://bucket/jobs
     artifacts_path: str = ""
 
 
 class Batch(_Frozen):
     runner: Literal["local", "databricks"] = "local"
-    post_years: str = Field(year_range_text(POST_YEARS), pattern=YEAR_RANGE_PATTERN)
-    join_years: str = Field(year_range_text(JOIN_YEARS), pattern=YEAR_RANGE_PATTERN)
+    post_years: str = Field(default=year_range_text(POST_YEARS), pattern=YEAR_RANGE_PATTERN)
+    join_years: str = Field(default=year_range_text(JOIN_YEARS), pattern=YEAR_RANGE_PATTERN)
 
 
 class Settings(BaseSettings):
@@ -121,15 +121,15 @@ class Settings(BaseSettings):
 
     profile: Literal["local", "aws"] = "local"
     uid: str = Field(
-        "0a1b2c3d4e5f", description="Pipeline user id; every resource name derives from it."
+        default="0a1b2c3d4e5f", description="Pipeline user id; every resource name derives from it."
     )
     region: str = "us-east-1"
     allow_external_bind: bool = Field(
-        False, description="allow a bind_host other than loopback (exposes the stack)"
+        default=False, description="allow a bind_host other than loopback (exposes the stack)"
     )
-    bind_host: str = Field("127.0.0.1", description="the address every service listens on")
-    topic_partitions: int = Field(1, ge=1)
-    stream_shards: int = Field(2, ge=1)
+    bind_host: str = Field(default="127.0.0.1", description="the address every service listens on")
+    topic_partitions: int = Field(default=1, ge=1)
+    stream_shards: int = Field(default=2, ge=1)
     api_stage: str = "dev"
     state_dir: Path = PROJECT_ROOT / "state"
     build_dir: Path = PROJECT_ROOT / "build"
@@ -140,11 +140,11 @@ class Settings(BaseSettings):
     sink: Sink = Sink()
     batch: Batch = Batch()
     databricks: Databricks = Databricks()
-    lake_uri: str = Field("", description="the lake's root URI; empty: the bucket, over S3")
+    lake_uri: str = Field(default="", description="the lake's root URI; empty: the bucket, over S3")
     source_db: str = Field(
-        "", description="SQLAlchemy URL of the source database; empty: SQLite in state_dir"
+        default="", description="SQLAlchemy URL of the source database; empty: SQLite in state_dir"
     )
-    start_timeout_s: float = Field(180.0, gt=0)
+    start_timeout_s: float = Field(default=180.0, gt=0)
 
     @field_validator("uid")
     @classmethod

@@ -10,10 +10,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pinpipe.aws_access import aws_access
 from pinpipe.config import Settings
 from pinpipe.errors import JobError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 # Small data, two cores: few shuffle partitions, no adaptive re-planning overhead, quick JIT.
 LOCAL_CONF = {
@@ -49,7 +53,7 @@ def spark_jars(s: Settings) -> list[Path]:
     return jars
 
 
-def get_spark(s: Settings, app_name: str = "pinpipe"):  # type: ignore[no-untyped-def]
+def get_spark(s: Settings, app_name: str = "pinpipe") -> SparkSession:
     """The active session if there is one (Databricks, tests), else a local one."""
     from pyspark.sql import SparkSession
 

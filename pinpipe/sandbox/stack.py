@@ -36,6 +36,10 @@ def _start_and_wait(
         timings[service.name] = round(time.monotonic() - t0, 1)
 
 
+def _prefixed(progress: Progress, prefix: str) -> Progress:
+    return lambda message: progress(prefix + message)
+
+
 def _waves(services: list[Service]) -> list[list[Service]]:
     """Group services so each wave depends only on earlier waves."""
     done: set[str] = set()
@@ -74,9 +78,7 @@ def up(s: Settings, progress: Progress = lambda _: None) -> UpResult:
     pipelines = [s.model_copy(update={"uid": uid}) for uid in identity.provisioned_uids(s)]
     api_url = ""
     for p in pipelines:
-        url = provision.provision(
-            p, step=lambda name, u=p.uid: progress(f"provisioning {u}: {name}")
-        )
+        url = provision.provision(p, step=_prefixed(progress, f"provisioning {p.uid}: "))
         api_url = api_url or url
     timings["provision"] = round(time.monotonic() - t, 1)
     _start_and_wait(s, [by_name["connect"]], progress, timings)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pinpipe.config import Settings
+from pinpipe.contract import SOURCE_TABLES
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -85,6 +86,6 @@ def row_count(s: Settings, db_url: str | None = None) -> int:
     engine = _engine(s, db_url)
     try:
         db.ensure_tables(engine)
-        return db.count_rows(engine, db.SOURCE_TABLES[0])
+        return db.count_rows(engine, SOURCE_TABLES[0])
     except db.SourceError:
         return 0

@@ -11,7 +11,7 @@ import bisect
 import math
 import random
 import string
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from itertools import accumulate
 from typing import Any, Generic, TypeVar
@@ -30,8 +30,8 @@ Row = dict[str, Any]
 class Weighted(Generic[T]):
     """Draws from fixed weights with one random number and a binary search."""
 
-    def __init__(self, weights: dict[T, float] | Sequence[tuple[T, float]]) -> None:
-        pairs = list(weights.items()) if isinstance(weights, dict) else list(weights)
+    def __init__(self, weights: Mapping[T, float] | Sequence[tuple[T, float]]) -> None:
+        pairs = list(weights.items()) if isinstance(weights, Mapping) else list(weights)
         self.values = [v for v, _ in pairs]
         self.cumulative = list(accumulate(w for _, w in pairs))
         self.total = self.cumulative[-1]
@@ -49,8 +49,8 @@ def _countries_by_letter() -> dict[str, list[str]]:
 
 COUNTRIES = _countries_by_letter()
 COUNTRY_LETTER = Weighted({k: v for k, v in cal.COUNTRY_LETTER_COUNTS.items() if k in COUNTRIES})
-FIRST_NAMES = Weighted(list(PersonProvider.first_names.items()))  # type: ignore[attr-defined]
-LAST_NAMES = Weighted(list(PersonProvider.last_names.items()))  # type: ignore[attr-defined]
+FIRST_NAMES = Weighted(list(PersonProvider.first_names.items()))
+LAST_NAMES = Weighted(list(PersonProvider.last_names.items()))
 CATEGORY = Weighted(cal.CATEGORY_COUNTS)
 MEDIA = Weighted(cal.MEDIA_COUNTS)
 FOLLOWER_FORM = Weighted(cal.FOLLOWER_FORM_COUNTS)
@@ -152,13 +152,10 @@ class SourceGenerator:
         poster, followers = rng.choice(self.posters[category])
         image_error = media == cal.MEDIA_STORY and rng.random() < cal.P_STORY_IMAGE_ERROR
         broken = image_error and rng.random() < cal.P_BROKEN_GIVEN_IMAGE_ERROR
-        words = {
-            "n": rng.randint(5, 50),
-            "adj": rng.choice(vocab.ADJECTIVES),
-            "topic": topic,
-            "audience": rng.choice(vocab.AUDIENCES),
-            "poster": poster,
-        }
+        n = rng.randint(5, 50)
+        adj = rng.choice(vocab.ADJECTIVES)
+        audience = rng.choice(vocab.AUDIENCES)
+        words = {"n": n, "adj": adj, "topic": topic, "audience": audience, "poster": poster}
 
         if broken:
             title = contract.TITLE_MISSING
@@ -178,9 +175,9 @@ class SourceGenerator:
             else:
                 description = rng.choice(vocab.DESCRIPTION_TEMPLATES).format(
                     **words,
-                    adj_l=words["adj"].lower(),  # type: ignore[attr-defined]
+                    adj_l=adj.lower(),
                     topic_l=topic.lower(),
-                    audience_l=words["audience"].lower(),  # type: ignore[attr-defined]
+                    audience_l=audience.lower(),
                 )
 
         if broken or rng.random() < cal.P_TAGS_MISSING:

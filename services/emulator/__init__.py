@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pinpipe.config import Settings
+from pinpipe.contract import SOURCE_TABLES
 from pinpipe.errors import PinpipeError
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ def run(
         )
     engine = db.connect(options.db_url or s.source_db_url)
     db.ensure_tables(engine)
-    if db.count_rows(engine, db.SOURCE_TABLES[0]) == 0:
+    if db.count_rows(engine, SOURCE_TABLES[0]) == 0:
         raise EmulatorError(
             "the source database is empty: run `pinpipe source generate` or `load` first"
         )

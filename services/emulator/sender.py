@@ -204,10 +204,12 @@ def _failed_records(answer: Any, body: dict[str, Any]) -> dict[int, dict[str, An
 
 def _split(failed: dict[int, dict[str, Any]]) -> tuple[list[int], list[int]]:
     """Indexes of the refused records worth retrying, and of those that are not."""
-    retry, dead = [], []
+    retry: list[int] = []
+    dead: list[int] = []
     for i, res in failed.items():
         code = res.get("ErrorCode", res.get("error_code"))
-        (retry if _retryable(code) else dead).append(i)
+        name = code if isinstance(code, int) else str(code)
+        (retry if _retryable(name) else dead).append(i)
     return retry, dead
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, NoReturn
 
 from aiohttp import web
@@ -223,7 +223,7 @@ def create_app(producer: AsyncProducer, client_max_size: int = CLIENT_MAX_SIZE) 
     app = web.Application(client_max_size=client_max_size, middlewares=[v2_errors])
     app[PRODUCER_KEY] = producer
 
-    async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         app[PRODUCER_KEY].start()
         yield
         await app[PRODUCER_KEY].close()

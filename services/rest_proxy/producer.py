@@ -17,6 +17,8 @@ RECORD_OVERHEAD = 36
 # The broker checks a topic's max.message.bytes against the whole batch, header included.
 BATCH_OVERHEAD = 61
 TOO_LARGE_CODES = frozenset({KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.RECORD_LIST_TOO_LARGE})
+# librdkafka's "unassigned" partition: the configured partitioner chooses (produce's default).
+PARTITION_UA = -1
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,10 @@ class AsyncProducer:
     """Idempotent producer; a background thread serves delivery reports to the event loop."""
 
     def __init__(self, bootstrap: str) -> None:
-        common = {"bootstrap.servers": bootstrap, "client.id": "pinpipe-rest-proxy"}
+        common: dict[str, str | int | float | bool] = {
+            "bootstrap.servers": bootstrap,
+            "client.id": "pinpipe-rest-proxy",
+        }
         self._producer = Producer(
             {
                 **common,
@@ -116,17 +121,29 @@ class AsyncProducer:
             fut: asyncio.Future[tuple[int, int] | DeliveryError] = loop.create_future()
             futures.append(fut)
 
-            def report(err: KafkaError | None, msg: Message, fut=fut) -> None:  # type: ignore[no-untyped-def]
-                result = (
-                    DeliveryError(err.str(), err.code()) if err else (msg.partition(), msg.offset())
-                )
+            def report(
+                err: KafkaError | None,
+                msg: Message,
+                fut: asyncio.Future[tuple[int, int] | DeliveryError] = fut,
+            ) -> None:
+                result: tuple[int, int] | DeliveryError
+                if err:
+                    result = DeliveryError(err.str(), err.code())
+                elif (part := msg.partition()) is None or (offset := msg.offset()) is None:
+                    # Not for an acknowledged message: with acks=all the broker assigns both.
+                    result = DeliveryError("delivery report without a partition or offset")
+                else:
+                    result = (part, offset)
                 loop.call_soon_threadsafe(fut.set_result, result)
 
-            kwargs = {} if partition is None else {"partition": partition}
             while True:
                 try:
                     self._producer.produce(
-                        topic, value=value, key=key, on_delivery=report, **kwargs
+                        topic,
+                        value=value,
+                        key=key,
+                        partition=PARTITION_UA if partition is None else partition,
+                        on_delivery=report,
                     )
                     break
                 except BufferError:  # local queue full: let deliveries drain

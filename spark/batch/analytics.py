@@ -21,9 +21,9 @@ class YearRanges:
 
 def age_group(age: Column) -> Column:
     *bounded, oldest = AGE_BANDS
-    group = F.when(age <= bounded[0].max_age, bounded[0].label)
+    group = F.when(age <= F.lit(bounded[0].max_age), bounded[0].label)
     for band in bounded[1:]:
-        group = group.when(age <= band.max_age, band.label)
+        group = group.when(age <= F.lit(band.max_age), band.label)
     return group.otherwise(oldest.label)
 
 

@@ -8,6 +8,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType
 
 from pinpipe.contract import LANDED_OBJECT_PATTERN, POSITION_STRIDE
+from pinpipe.errors import JobError
 
 RAW_SCHEMA = StructType(
     [
@@ -19,9 +20,11 @@ RAW_SCHEMA = StructType(
 
 
 def path_exists(spark: SparkSession, path: str) -> bool:
-    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+    jvm = spark.sparkContext._jvm
+    if jvm is None:  # set when the first SparkContext starts
+        raise JobError("Spark has no JVM: no SparkContext was started")
     hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
-    conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
     fs = hadoop_path.getFileSystem(conf)
     return bool(fs.exists(hadoop_path))
 

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -31,6 +31,9 @@ from pinpipe.spark.batch import clean
 from pinpipe.spark.schemas import QUARANTINE_SCHEMA
 from pinpipe.spark.session import get_spark
 from pinpipe.spark.streaming import kinesis_source
+
+if TYPE_CHECKING:
+    from pyspark.sql.streaming.query import StreamingQuery
 
 TRIGGER_INTERVAL = "2 seconds"
 # A failed query is started again after 2, 4, 8 ... up to 60 s; 5 healthy minutes reset that.
@@ -87,7 +90,9 @@ def ensure_quarantine(spark: SparkSession, s: Settings) -> None:
         spark.createDataFrame([], QUARANTINE_SCHEMA).write.format("delta").save(path)
 
 
-def start_query(spark: SparkSession, s: Settings, table: str, available_now: bool) -> Any:
+def start_query(
+    spark: SparkSession, s: Settings, table: str, available_now: bool
+) -> StreamingQuery:
     raw = spark.readStream.format("kinesis").options(**kinesis_options(s, table)).load()
     records = raw.select(
         F.concat_ws(":", "stream", "shardId", "sequenceNumber").alias("source"),
@@ -99,8 +104,9 @@ def start_query(spark: SparkSession, s: Settings, table: str, available_now: boo
         .foreachBatch(partial(write_batch, s, table))
         .option("checkpointLocation", lake.checkpoint_path(s, table))
     )
-    trigger = {"availableNow": True} if available_now else {"processingTime": TRIGGER_INTERVAL}
-    return writer.trigger(**trigger).start()
+    if available_now:
+        return writer.trigger(availableNow=True).start()
+    return writer.trigger(processingTime=TRIGGER_INTERVAL).start()
 
 
 def run_available_now(spark: SparkSession, s: Settings, tables: list[str]) -> int:
@@ -116,7 +122,7 @@ def run_available_now(spark: SparkSession, s: Settings, tables: list[str]) -> in
             q.awaitTermination()
             if q.exception() is not None:
                 raise JobError(f"query {q.name} failed: {q.exception()}")
-        processed = sum(p["numInputRows"] for q in queries for p in q.recentProgress)
+        processed: int = sum(p["numInputRows"] for q in queries for p in q.recentProgress)
         total += processed
         if processed == 0:
             return total
@@ -154,7 +160,7 @@ def run_continuously(spark: SparkSession, s: Settings, tables: list[str]) -> Non
     print("streaming stopped", flush=True)
 
 
-def stop_between_batches(query: Any, timeout_s: float = 120) -> None:
+def stop_between_batches(query: StreamingQuery, timeout_s: float = 120) -> None:
     """Let a running micro-batch finish, then stop: stopping mid-batch interrupts its writes
     (still exactly once, as the batch is replayed, but noisy and slower to restart)."""
     deadline = time.monotonic() + timeout_s

@@ -227,7 +227,9 @@ class KinesisStreamReader(DataSourceStreamReader):
         seqs = [r[4] for r in ahead.records]
         return ahead.records[: seqs.index(last) + 1] if last in seqs else None
 
-    def read(self, partition: ShardRange) -> Iterator[Record]:  # type: ignore[override]
+    def read(self, partition: InputPartition) -> Iterator[Record]:
+        if not isinstance(partition, ShardRange):  # Spark hands back what partitions() made
+            raise TypeError(f"not a Kinesis shard range: {partition!r}")
         if partition.records is not None:
             yield from partition.records
             return

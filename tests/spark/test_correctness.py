@@ -4,15 +4,14 @@ on synthetic data (with duplicate deliveries and bad records mixed in) and on th
 from __future__ import annotations
 
 import json
-import random
 from typing import Any
 
 import pytest
 
-from pinpipe.contract import SOURCE_TABLES, to_wire
-from pinpipe.source.generator import SourceGenerator
+from pinpipe.contract import SOURCE_TABLES
 from pinpipe.spark.batch import analytics, clean
 from tests import reference
+from tests.noisy import noisy_records
 from tests.sample import read_sample, sample_available
 from tests.spark.frames import raw_frame
 
@@ -56,23 +55,7 @@ def assert_same(spark_out: dict[str, Any], ref_out: dict[str, Any]) -> None:
 
 
 def test_synthetic_data_with_duplicates_and_bad_records(spark: Any) -> None:
-    rng = random.Random(3)
-    records: dict[str, list[Any]] = {t.short: [] for t in SOURCE_TABLES}
-    for triplet in SourceGenerator(3000, seed=21):
-        for table, row in zip(SOURCE_TABLES, triplet, strict=True):
-            wire = to_wire(row)
-            if rng.random() < 0.05:  # an ISO datetime, as some clients send
-                wire = {
-                    k: v.replace(" ", "T", 1) if k in ("timestamp", "date_joined") else v
-                    for k, v in wire.items()
-                }
-            records[table.short].append(wire)
-            if rng.random() < 0.03:  # delivered twice
-                records[table.short].append(wire)
-    records["pin"] += ["{broken", {"index": "x"}, {**records["pin"][0], "follower_count": "1.5k"}]
-    records["pin"] += [{**records["pin"][1], "follower_count": "3m"}]
-    records["geo"] += [{**records["geo"][5], "ind": 99999, "timestamp": "not a time"}]
-    records["user"] += [{**records["user"][7], "age": 15}]
+    records = noisy_records(3000, seed=21)
     assert_same(spark_tables(spark, records), reference_tables(records))
 
 

@@ -5,7 +5,6 @@ and the benchmark's row-by-row comparison."""
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 from typing import Any
 
@@ -18,45 +17,14 @@ from pinpipe.contract import (
     GOLD_TABLES,
     QUARANTINE,
     SILVER_TABLES,
-    SOURCE_TABLES,
     landed_object_name,
-    to_wire,
 )
-from pinpipe.source.generator import SourceGenerator
 from tests import reference
+from tests.noisy import noisy_records
 
 pytestmark = pytest.mark.unit
 
 RECORDS_PER_OBJECT = 250
-
-
-def records() -> dict[str, list[Any]]:
-    rng = random.Random(5)
-    out: dict[str, list[Any]] = {t.short: [] for t in SOURCE_TABLES}
-    for triplet in SourceGenerator(1200, seed=13):
-        for table, row in zip(SOURCE_TABLES, triplet, strict=True):
-            wire = to_wire(row)
-            if rng.random() < 0.05:  # an ISO datetime, as some clients send
-                wire = {
-                    k: v.replace(" ", "T", 1) if k in ("timestamp", "date_joined") else v
-                    for k, v in wire.items()
-                }
-            out[table.short].append(wire)
-            if rng.random() < 0.03:  # delivered twice
-                out[table.short].append(wire)
-            if rng.random() < 0.03:  # delivered again, changed: the later delivery wins
-                changed = {
-                    "pin": {"follower_count": rng.choice(["1.5k", "3m", "12.5", "x", ""])},
-                    "geo": {"country": "Later", "latitude": "1.0E-7"},
-                    "user": {"age": rng.choice([15, "20.0", " 33 ", None])},
-                }[table.short]
-                out[table.short].append({**wire, **changed})
-    pin, geo, user = out["pin"], out["geo"], out["user"]
-    pin += ["{broken", "[1, 2]", "null", {"index": "x"}, {**pin[3], "index": "7.0"}]
-    pin += [{"index": " 77 ", "title": "No Title Data Available", "save_location": "Local save in"}]
-    geo += [{**geo[5], "ind": 99999, "timestamp": "not a time"}, {**geo[8], "timestamp": "bad"}]
-    user += [{**user[9], "date_joined": None}, {**user[10], "first_name": None}]
-    return out
 
 
 def land(root: Path, topics: dict[str, str], data: dict[str, list[Any]]) -> None:
@@ -90,7 +58,7 @@ def expected(data: dict[str, list[Any]]) -> dict[str, list[tuple[Any, ...]]]:
 
 def test_the_baseline_computes_the_spec_tables(tmp_path: Path) -> None:
     s = load_settings()
-    data = records()
+    data = noisy_records(1200, seed=13)
     land(tmp_path, s.topics, data)
     con = duckdb_gold.build(s, tmp_path)
     want = expected(data)
