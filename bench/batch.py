@@ -98,14 +98,14 @@ def silver_differences(con: Any, s: Settings, name: str) -> str | None:
         "DuckDB": f"SELECT * FROM {q(name)} EXCEPT ALL SELECT * FROM {spark_view}",
     }
     counts = {
-        engine: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
+        engine: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
         for engine, t in (("Spark", spark_view), ("DuckDB", q(name)))
     }
     lines = []
     for engine, query in only.items():
         extra = con.execute(f"{query} ORDER BY ALL LIMIT {SHOWN_DIFFERENCES}").fetchall()
         if extra:
-            total = con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]  # type: ignore[index]
+            total = con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]
             lines.append(f"  {total:,} rows only in {engine}'s, the first ones:")
             lines += [f"    {row}" for row in extra]
     if not lines:

@@ -28,7 +28,7 @@ def run_here(s: Settings, available_now: bool = False) -> None:
     """Run the job in this process until stopped (or, ``available_now``, until caught up)."""
     from pinpipe.spark.streaming import job
 
-    job.main(["--available-now"] if available_now else [])
+    job.main(["--uid", s.uid, *(["--available-now"] if available_now else [])])
 
 
 def catch_up(s: Settings, timeout: float = 1800) -> CatchUp:
@@ -37,7 +37,7 @@ def catch_up(s: Settings, timeout: float = 1800) -> CatchUp:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         done = subprocess.run(
-            [sys.executable, "-m", JOB_MODULE, "--available-now"],
+            [sys.executable, "-m", JOB_MODULE, "--available-now", "--uid", s.uid],
             cwd=PROJECT_ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,

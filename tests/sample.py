@@ -30,7 +30,7 @@ def assert_sample_stored(conn: object) -> None:
     from pinpipe.source import db
 
     for table in SOURCE_TABLES:
-        stored = {r[table.key]: r for r in db.read_rows(conn, table)}  # type: ignore[arg-type]
+        stored = {r[table.key]: r for r in db.read_rows(conn, table)}
         for original in read_sample(table.name):
             row = stored[original[table.key]]
             for col in table.columns:

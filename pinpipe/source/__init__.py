@@ -53,11 +53,7 @@ def load(
     """Load the three tables from JSONL or CSV files named after them."""
     from pinpipe.source import populate
 
-    engine = _engine(s, db_url)
-    populate.prepare_tables(engine, replace)
-    t0 = time.perf_counter()
-    counts = populate.load(engine, from_dir, advance=advance)
-    return SourceReport(repr(engine.url), counts, time.perf_counter() - t0)
+    return _fill(s, db_url, replace, lambda engine: populate.load(engine, from_dir, advance))
 
 
 def generate(
@@ -71,11 +67,22 @@ def generate(
     """Generate ``rows`` realistic rows per table (calibrated on the original data)."""
     from pinpipe.source import populate
 
+    def fill(engine: Engine) -> dict[str, int]:
+        written = populate.generate(engine, rows, seed, advance=advance)
+        return {t.short: written for t in SOURCE_TABLES}
+
+    return _fill(s, db_url, replace, fill)
+
+
+def _fill(
+    s: Settings, db_url: str | None, replace: bool, fill: Callable[[Engine], dict[str, int]]
+) -> SourceReport:
+    from pinpipe.source import populate
+
     engine = _engine(s, db_url)
     populate.prepare_tables(engine, replace)
     t0 = time.perf_counter()
-    written = populate.generate(engine, rows, seed, advance=advance)
-    counts = {short: written for short in ("pin", "geo", "user")}
+    counts = fill(engine)
     return SourceReport(repr(engine.url), counts, time.perf_counter() - t0)
 
 

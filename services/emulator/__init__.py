@@ -12,31 +12,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from pinpipe.config import Settings
 from pinpipe.contract import SOURCE_TABLES
 from pinpipe.errors import PinpipeError
+from pinpipe.services.emulator.options import PathName, RunOptions
 
 if TYPE_CHECKING:
     from pinpipe.services.emulator.emulator import RunSummary
     from pinpipe.services.emulator.sender import Counters
-
-PathName = Literal["batch", "stream"]
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    path: PathName
-    count: int | None = None  # events to send (None with neither duration nor all: 100)
-    duration_s: float | None = None
-    rate: float = 0.0  # events per second; 0 = as fast as possible
-    batch_size: int = 1
-    seed: int | None = None
-    all_rows: bool = False
-    resume: bool = False
-    api_url: str | None = None  # None: the API deployed for the settings' uid
-    db_url: str | None = None  # None: the configured source database
 
 
 @dataclass(frozen=True)
@@ -76,7 +61,7 @@ def run(
     """Send events through one path of the API gateway; set ``stop`` to end after the request
     in flight (the checkpoint then lets ``resume`` continue where it stopped)."""
     from pinpipe.aws.provision import api_url as deployed_api_url
-    from pinpipe.services.emulator.emulator import Emulator, EmulatorOptions
+    from pinpipe.services.emulator.emulator import Emulator
     from pinpipe.services.emulator.sender import Sender
     from pinpipe.source import db
 
@@ -99,17 +84,7 @@ def run(
     sender = Sender(dead_letter_file=dead_letter_file(s, options.path))
     if stop is not None:
         sender.stop = stop
-    emulator_options = EmulatorOptions(
-        path=options.path,
-        api_url=url,
-        count=count,
-        duration_s=options.duration_s,
-        rate=options.rate,
-        batch_size=options.batch_size,
-        seed=options.seed,
-        all_rows=options.all_rows,
-        resume=options.resume,
-    )
+    emulator_options = replace(options, api_url=url, count=count)
     emulator = Emulator(
         s,
         engine,
@@ -136,6 +111,7 @@ def stop_on_interrupt() -> Iterator[threading.Event]:
 __all__ = [
     "EmulatorError",
     "EmulatorReport",
+    "PathName",
     "RunOptions",
     "checkpoint_file",
     "dead_letter_file",

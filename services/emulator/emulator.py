@@ -10,9 +10,9 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -20,23 +20,9 @@ from pinpipe.config import Settings
 from pinpipe.contract import SOURCE_TABLES, SourceTable
 from pinpipe.services.emulator import payloads
 from pinpipe.services.emulator.checkpoint import Checkpoint
+from pinpipe.services.emulator.options import RunOptions
 from pinpipe.services.emulator.sender import Sender
 from pinpipe.source import db
-
-Path_ = Literal["batch", "stream"]
-
-
-@dataclass(frozen=True)
-class EmulatorOptions:
-    path: Path_
-    api_url: str
-    count: int | None = None  # events to send in this run (None: until the end or duration)
-    duration_s: float | None = None
-    rate: float = 0.0  # events per second; 0 = as fast as possible
-    batch_size: int = 1
-    seed: int | None = None
-    all_rows: bool = False
-    resume: bool = False
 
 
 @dataclass
@@ -48,7 +34,7 @@ class RunSummary:
     planned: int | None = None  # events this run will send, when known up front
 
 
-def event_keys(keys: list[int], options: EmulatorOptions) -> Iterator[int]:
+def event_keys(keys: list[int], options: RunOptions) -> Iterator[int]:
     """The run's sequence of source keys, from its start, deterministic for a seed."""
     if options.all_rows:
         yield from keys
@@ -58,7 +44,7 @@ def event_keys(keys: list[int], options: EmulatorOptions) -> Iterator[int]:
         yield keys[rng.randrange(len(keys))]
 
 
-def identity(options: EmulatorOptions, source_url: str) -> dict[str, object]:
+def identity(options: RunOptions, source_url: str) -> dict[str, object]:
     return {
         "path": options.path,
         "source": source_url,
@@ -72,11 +58,14 @@ class Emulator:
         self,
         settings: Settings,
         engine: Engine,
-        options: EmulatorOptions,
+        options: RunOptions,
         checkpoint_file: Path,
         sender: Sender,
         on_progress: Callable[[RunSummary], None] = lambda _: None,
     ) -> None:
+        if options.api_url is None:
+            raise ValueError("the emulator needs the API's invoke URL (options.api_url)")
+        self.api_url = options.api_url
         self.s = settings
         self.engine = engine
         self.conn = engine.connect()  # one connection for the whole run
@@ -89,7 +78,7 @@ class Emulator:
     def _request(
         self, table: SourceTable, rows: list[dict[str, Any]]
     ) -> tuple[str, str, dict[str, Any], str]:
-        base = self.options.api_url.rstrip("/")
+        base = self.api_url.rstrip("/")
         if self.options.path == "batch":
             topic = self.s.topics[table.short]
             return (
@@ -114,7 +103,7 @@ class Emulator:
     def _run(self) -> RunSummary:
         o = self.options
         if not o.all_rows and o.seed is None:
-            o = EmulatorOptions(**{**o.__dict__, "seed": random.SystemRandom().randrange(2**31)})
+            o = replace(o, seed=random.SystemRandom().randrange(2**31))
             self.options = o
         ident = identity(o, str(self.engine.url))
         checkpoint = (

@@ -179,9 +179,10 @@ def main(argv: list[str] | None = None) -> None:
         "--available-now", action="store_true", help="process every record available now, then stop"
     )
     parser.add_argument("--tables", default=",".join(TABLES), help="streams to process")
+    parser.add_argument("--uid", default="", help="pipeline user id (default: the configured one)")
     args = parser.parse_args(argv)
 
-    s = load_settings()
+    s = load_settings(**({"uid": args.uid} if args.uid else {}))
     spark = get_spark(s, "pinpipe-streaming")
     kinesis_source.register(spark)
     ensure_quarantine(spark, s)

@@ -104,7 +104,7 @@ def test_make_demo_runs_the_whole_pipeline(demo: Pipeline) -> None:
 
     run = last_run(demo)
     assert run["ok"] is True
-    assert [st["name"] for st in run["steps"]] == [  # type: ignore[attr-defined]
+    assert [st["name"] for st in run["steps"]] == [
         "sandbox", "source", "emulate batch", "emulate stream", "landing", "batch DAG",
         "streaming", "report",
     ]  # fmt: skip
@@ -136,7 +136,7 @@ def test_the_report_renders_in_a_browser(demo: Pipeline) -> None:
 def test_a_second_make_demo_works_and_sends_only_what_is_new(demo: Pipeline) -> None:
     before = {t: tables.read(demo.settings, t).num_rows for t in lake.SILVER}
     make_demo(demo)
-    steps = {st["name"]: st for st in last_run(demo)["steps"]}  # type: ignore[attr-defined]
+    steps = {st["name"]: st for st in last_run(demo)["steps"]}
     assert steps["source"]["detail"].startswith("unchanged")
     assert steps["emulate batch"]["detail"].startswith("0 events sent")
     assert steps["emulate stream"]["detail"].startswith(f"{STREAM_EVENTS} events sent")

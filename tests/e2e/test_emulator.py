@@ -56,7 +56,7 @@ def test_emulate_batch_all_puts_every_sample_row_once_in_each_topic(
     ):
         assert after[short] - before[short] == SAMPLE_ROWS, short
         landed = read_from(sandbox, short, before[short], after[short])
-        expected = sorted(read_sample(table), key=lambda r: int(r[key]))  # type: ignore[arg-type]
+        expected = sorted(read_sample(table), key=lambda r: int(r[key]))
         assert landed == expected, short
 
 

@@ -18,7 +18,8 @@ from pinpipe.aws_access import aws_client
 from pinpipe.config import Settings
 from pinpipe.contract import SOURCE_TABLES, SourceTable
 from pinpipe.landing import topic_ends
-from pinpipe.services.emulator.emulator import Emulator, EmulatorOptions, RunSummary
+from pinpipe.services.emulator import RunOptions
+from pinpipe.services.emulator.emulator import Emulator, RunSummary
 from pinpipe.services.emulator.sender import RetryPolicy, Sender
 from pinpipe.source import db
 from pinpipe.spark import lake
@@ -132,8 +133,8 @@ class EmulatorRun:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        options = EmulatorOptions(
-            path=self.path,  # type: ignore[arg-type]
+        options = RunOptions(
+            path=self.path,
             api_url=self.api_url,
             count=self.count,
             rate=self.rate,

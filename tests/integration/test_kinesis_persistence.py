@@ -80,7 +80,7 @@ class KinesisMock:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
 
-    def client(self):  # type: ignore[no-untyped-def]
+    def client(self):
         return boto3.client(
             "kinesis",
             endpoint_url=f"http://127.0.0.1:{self.port}",

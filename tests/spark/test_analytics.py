@@ -16,7 +16,7 @@ GEO = "ind long, country string, timestamp timestamp"
 USER = "ind long, user_name string, age int, date_joined timestamp"
 
 
-def frames(spark: Any, pins: list[tuple], geos: list[tuple], users: list[tuple]) -> dict[str, Any]:  # type: ignore[type-arg]
+def frames(spark: Any, pins: list[tuple], geos: list[tuple], users: list[tuple]) -> dict[str, Any]:
     return analytics.gold_tables(
         spark.createDataFrame(pins, PIN),
         spark.createDataFrame(geos, GEO),
@@ -24,7 +24,7 @@ def frames(spark: Any, pins: list[tuple], geos: list[tuple], users: list[tuple])
     )
 
 
-def rows(df: Any) -> list[tuple]:  # type: ignore[type-arg]
+def rows(df: Any) -> list[tuple]:
     return sorted(tuple(r) for r in df.collect())
 
 

@@ -87,7 +87,7 @@ def test_the_process_environment_is_read_by_default(
 
 def test_an_unknown_service_is_refused(local: Settings) -> None:
     with pytest.raises(ValueError, match="unknown AWS service 'lambda'"):
-        endpoint_url(local, "lambda", {})  # type: ignore[arg-type]
+        endpoint_url(local, "lambda", {})
 
 
 # As whom: the profile's static keys, or the SDK's default chain.

@@ -80,7 +80,7 @@ def test_uid_must_be_usable_in_resource_names(monkeypatch: pytest.MonkeyPatch) -
 def test_settings_are_immutable() -> None:
     s = load_settings()
     with pytest.raises(ValueError):
-        s.uid = "other"  # type: ignore[misc]
+        s.uid = "other"
 
 
 def test_a_non_loopback_bind_host_needs_an_explicit_opt_in() -> None:

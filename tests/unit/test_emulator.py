@@ -13,9 +13,9 @@ import pytest
 
 from pinpipe.config import load_settings
 from pinpipe.contract import GEO, PIN
-from pinpipe.services.emulator import payloads
+from pinpipe.services.emulator import RunOptions, payloads
 from pinpipe.services.emulator.checkpoint import ResumeError
-from pinpipe.services.emulator.emulator import Emulator, EmulatorOptions
+from pinpipe.services.emulator.emulator import Emulator
 from pinpipe.services.emulator.sender import RetryPolicy, Sender
 from pinpipe.source import db, populate
 
@@ -91,7 +91,7 @@ def api() -> Iterator[tuple[FakeApi, str]]:
 
 
 @pytest.fixture
-def source(tmp_path: Path):  # type: ignore[no-untyped-def]
+def source(tmp_path: Path):
     engine = db.connect(f"sqlite:///{tmp_path / 'src.db'}")
     populate.prepare_tables(engine, replace=False)
     populate.generate(engine, rows=30, seed=5)
@@ -100,7 +100,7 @@ def source(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def run(tmp_path: Path, engine: Any, url: str, **kw: Any) -> tuple[Any, Sender]:
     sender = Sender(dead_letter_file=tmp_path / "dead.jsonl", policy=FAST)
-    options = EmulatorOptions(api_url=url, **{"path": "batch", **kw})
+    options = RunOptions(api_url=url, **{"path": "batch", **kw})
     emulator = Emulator(load_settings(), engine, options, tmp_path / "cp.json", sender)
     return emulator.run(), sender
 
@@ -123,7 +123,7 @@ def test_stream_payloads_carry_stream_data_and_partition_key() -> None:
                                {"Data": {"index": 2}, "PartitionKey": "2"}]  # fmt: skip
 
 
-def test_all_sends_every_row_once_in_index_order_to_each_topic(tmp_path: Path, api, source) -> None:  # type: ignore[no-untyped-def]
+def test_all_sends_every_row_once_in_index_order_to_each_topic(tmp_path: Path, api, source) -> None:
     fake, url = api
     s = load_settings()
     summary, sender = run(tmp_path, source, url, all_rows=True, batch_size=7)
@@ -135,7 +135,7 @@ def test_all_sends_every_row_once_in_index_order_to_each_topic(tmp_path: Path, a
     assert all(m == "POST" for m, _, _ in fake.requests)
 
 
-def test_stream_path_puts_single_records_or_batches(tmp_path: Path, api, source) -> None:  # type: ignore[no-untyped-def]
+def test_stream_path_puts_single_records_or_batches(tmp_path: Path, api, source) -> None:
     fake, url = api
     s = load_settings()
     run(tmp_path, source, url, path="stream", count=2, seed=1)
@@ -149,7 +149,7 @@ def test_stream_path_puts_single_records_or_batches(tmp_path: Path, api, source)
 
 def test_seeded_draws_are_random_with_replacement_and_repeatable(
     tmp_path: Path, api, source
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     fake, url = api
     run(tmp_path, source, url, count=25, seed=42)
     first = [r["index"] for r in fake.delivered(".pin")]
@@ -159,7 +159,7 @@ def test_seeded_draws_are_random_with_replacement_and_repeatable(
     assert len(set(first)) < 25 and first != sorted(first)
 
 
-def test_5xx_and_429_are_retried_until_they_succeed(tmp_path: Path, api, source) -> None:  # type: ignore[no-untyped-def]
+def test_5xx_and_429_are_retried_until_they_succeed(tmp_path: Path, api, source) -> None:
     fake, url = api
     fake.script = [503, 429, 500]
     _, sender = run(tmp_path, source, url, count=1, seed=1)
@@ -169,7 +169,7 @@ def test_5xx_and_429_are_retried_until_they_succeed(tmp_path: Path, api, source)
     assert not (tmp_path / "dead.jsonl").exists()
 
 
-def test_requests_that_keep_failing_go_to_the_dead_letter_file(tmp_path: Path, api, source) -> None:  # type: ignore[no-untyped-def]
+def test_requests_that_keep_failing_go_to_the_dead_letter_file(tmp_path: Path, api, source) -> None:
     fake, url = api
     fake.fail_always = 503
     _, sender = run(tmp_path, source, url, count=2, seed=1, batch_size=2)
@@ -182,7 +182,7 @@ def test_requests_that_keep_failing_go_to_the_dead_letter_file(tmp_path: Path, a
     assert all(len(d["payload"]["records"]) == 2 for d in dead)  # the payload is kept whole
 
 
-def test_a_client_error_is_not_retried(tmp_path: Path, api, source) -> None:  # type: ignore[no-untyped-def]
+def test_a_client_error_is_not_retried(tmp_path: Path, api, source) -> None:
     fake, url = api
     refused = {"error": "ResourceNotFoundException", "message": "Stream nope not found"}
     fake.script = [(404, refused)]
@@ -203,7 +203,7 @@ def test_a_client_error_is_not_retried(tmp_path: Path, api, source) -> None:  # 
 )
 def test_a_200_that_carries_an_error_is_never_counted_as_delivered(
     tmp_path: Path, api, error: str, requests: int, dead_records: int
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     fake, url = api
     fake.script = [(200, {"__type": error, "message": "Partition key must not be empty"})]
     sender = Sender(dead_letter_file=tmp_path / "dead.jsonl", policy=FAST)
@@ -243,7 +243,7 @@ def _send_records(tmp_path: Path, url: str, n: int) -> tuple[Sender, bool, list[
 
 def test_put_records_retries_only_throttled_records_and_dead_letters_refused_ones(
     tmp_path: Path, api
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     fake, url = api
     throttled, internal = "ProvisionedThroughputExceededException", "InternalFailure"
     fake.script = [
@@ -263,7 +263,7 @@ def test_put_records_retries_only_throttled_records_and_dead_letters_refused_one
 
 def test_put_records_dead_letters_records_still_throttled_after_the_last_attempt(
     tmp_path: Path, api
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     fake, url = api
     throttled = "ProvisionedThroughputExceededException"
     fake.script = [_put_records_answer(throttled, None, throttled)] + [
@@ -279,7 +279,7 @@ def test_put_records_dead_letters_records_still_throttled_after_the_last_attempt
     assert c.retries == FAST.attempts - 1
 
 
-def test_kafka_records_refused_in_a_200_are_retried_alone(tmp_path: Path, api) -> None:  # type: ignore[no-untyped-def]
+def test_kafka_records_refused_in_a_200_are_retried_alone(tmp_path: Path, api) -> None:
     fake, url = api
     offsets = [
         {"partition": 0, "offset": 7, "error_code": None, "error": None},
@@ -293,14 +293,14 @@ def test_kafka_records_refused_in_a_200_are_retried_alone(tmp_path: Path, api) -
     assert sender.counters.delivered_records == 2 and sender.counters.dead_records == 0
 
 
-def test_unreachable_api_ends_in_the_dead_letter_file(tmp_path: Path, source) -> None:  # type: ignore[no-untyped-def]
+def test_unreachable_api_ends_in_the_dead_letter_file(tmp_path: Path, source) -> None:
     _, sender = run(tmp_path, source, "http://127.0.0.1:9/dev", count=1, seed=1)
     assert sender.counters.dead_records == 3 and sender.counters.retries == 3 * (FAST.attempts - 1)
     dead = [json.loads(line) for line in (tmp_path / "dead.jsonl").read_text().splitlines()]
     assert all(d["status"] is None and "ConnectionError" in d["error"] for d in dead)
 
 
-def test_resume_continues_exactly_where_the_run_stopped(tmp_path: Path, api, source) -> None:  # type: ignore[no-untyped-def]
+def test_resume_continues_exactly_where_the_run_stopped(tmp_path: Path, api, source) -> None:
     fake, url = api
     run(tmp_path, source, url, all_rows=True, count=11, batch_size=3)
     run(tmp_path, source, url, all_rows=True, resume=True, count=5)
@@ -312,7 +312,7 @@ def test_resume_continues_exactly_where_the_run_stopped(tmp_path: Path, api, sou
 
 def test_resume_after_a_crash_between_tables_sends_only_what_is_missing(
     tmp_path: Path, api, source
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     fake, url = api
     run(tmp_path, source, url, all_rows=True, count=4)
     checkpoint = json.loads((tmp_path / "cp.json").read_text())
@@ -326,17 +326,17 @@ def test_resume_after_a_crash_between_tables_sends_only_what_is_missing(
     assert [r["ind"] for r in fake.delivered(".user")] == [3, 4]
 
 
-def test_resume_refuses_a_different_sequence(tmp_path: Path, api, source) -> None:  # type: ignore[no-untyped-def]
+def test_resume_refuses_a_different_sequence(tmp_path: Path, api, source) -> None:
     _, url = api
     run(tmp_path, source, url, count=3, seed=1)
     with pytest.raises(ResumeError, match="different sequence"):
         run(tmp_path, source, url, count=3, seed=2, resume=True)
 
 
-def test_stop_finishes_the_request_in_flight_and_stops(tmp_path: Path, api, source) -> None:  # type: ignore[no-untyped-def]
+def test_stop_finishes_the_request_in_flight_and_stops(tmp_path: Path, api, source) -> None:
     fake, url = api
     sender = Sender(dead_letter_file=tmp_path / "dead.jsonl", policy=FAST)
-    options = EmulatorOptions(path="batch", api_url=url, all_rows=True, rate=20)
+    options = RunOptions(path="batch", api_url=url, all_rows=True, rate=20)
     emulator = Emulator(load_settings(), source, options, tmp_path / "cp.json", sender)
     threading.Timer(0.3, sender.stop.set).start()
     summary = emulator.run()

@@ -118,8 +118,8 @@ def test_values_have_the_real_patterns(generated: list[tuple[Row, Row, Row]]) ->
             r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
             str(pin["unique_id"]),
         )
-        assert -90 <= float(geo["latitude"]) <= 90 and -180 <= float(geo["longitude"]) <= 180  # type: ignore[arg-type]
-        assert 20 <= int(user["age"]) <= 60  # type: ignore[call-overload]
+        assert -90 <= float(geo["latitude"]) <= 90 and -180 <= float(geo["longitude"]) <= 180
+        assert 20 <= int(user["age"]) <= 60
         joined, posted = user["date_joined"], geo["timestamp"]
         assert isinstance(joined, datetime) and isinstance(posted, datetime)
         assert cal.JOINED_FIRST <= joined <= cal.JOINED_LAST < posted <= cal.POSTED_LAST

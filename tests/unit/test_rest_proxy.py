@@ -63,10 +63,8 @@ class FakeProducer:
         return out
 
 
-async def _post(  # type: ignore[no-untyped-def]
-    producer: FakeProducer, path: str, body: Any, content_type: str, **app: Any
-):
-    async with TestClient(TestServer(create_app(producer, **app))) as client:  # type: ignore[arg-type]
+async def _post(producer: FakeProducer, path: str, body: Any, content_type: str, **app: Any):
+    async with TestClient(TestServer(create_app(producer, **app))) as client:
         resp = await client.post(
             path,
             data=body if isinstance(body, str | bytes) else json.dumps(body),
@@ -186,7 +184,7 @@ async def test_a_body_over_the_client_limit_gets_a_v2_413() -> None:
 
 
 async def test_a_body_that_does_not_decompress_is_a_400() -> None:
-    async with TestClient(TestServer(create_app(FakeProducer()))) as client:  # type: ignore[arg-type]
+    async with TestClient(TestServer(create_app(FakeProducer()))) as client:
         resp = await client.post(
             "/topics/t.pin",
             data=b"not gzip",
@@ -222,7 +220,7 @@ async def test_a_failed_delivery_is_reported_per_record() -> None:
 
 
 async def test_topic_metadata() -> None:
-    async with TestClient(TestServer(create_app(FakeProducer()))) as client:  # type: ignore[arg-type]
+    async with TestClient(TestServer(create_app(FakeProducer()))) as client:
         topics = await (await client.get("/topics")).json()
         one = await (await client.get("/topics/t.pin")).json()
         missing = await client.get("/topics/nope")
@@ -241,7 +239,7 @@ async def test_a_topic_created_since_the_last_metadata_fetch_is_found() -> None:
             return SimpleNamespace(topics=topics if len(fetches) > 1 else {})
 
     producer = AsyncProducer("127.0.0.1:1")
-    producer._admin = Admin()  # type: ignore[assignment]
+    producer._admin = Admin()
     assert await producer.partitions("new") == [0]  # the cache lacked it: fetched again
     assert await producer.partitions("missing") is None
     assert len(fetches) == 3
@@ -269,7 +267,7 @@ async def test_the_record_limit_follows_the_topic_config() -> None:
             return {r: Future(configs[r.name]) for r in resources}
 
     producer = AsyncProducer("127.0.0.1:1")
-    producer._admin = Admin()  # type: ignore[assignment]
+    producer._admin = Admin()
     assert await producer.max_record_bytes("small") == 1000 - BATCH_OVERHEAD - RECORD_OVERHEAD
     assert await producer.max_record_bytes("big") == MESSAGE_MAX_BYTES - RECORD_OVERHEAD
     assert await producer.max_record_bytes("unknown") == MESSAGE_MAX_BYTES - RECORD_OVERHEAD

@@ -51,7 +51,7 @@ def write_jsonl(directory: Path) -> None:
         (directory / f"{table.name}.jsonl").write_text(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def engine_in(tmp_path: Path):  # type: ignore[no-untyped-def]
+def engine_in(tmp_path: Path):
     return db.connect(f"sqlite:///{tmp_path / 'source.db'}")
 
 
