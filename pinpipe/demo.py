@@ -109,7 +109,7 @@ def create_source(s: Settings, o: DemoOptions) -> str:
             "the lake holds that one's events: use the same DEMO_ROWS / DEMO_SOURCE, or start "
             "from an empty lake with `make down && make reset`"
         )
-    with _bar("source rows") as advance:
+    with _bar("source rows", None if o.source_dir else o.rows) as advance:
         if o.source_dir is not None:
             done = source.load(s, o.source_dir, replace=True, advance=advance)
         else:
@@ -202,10 +202,10 @@ def write_report(s: Settings, run: DemoRun) -> str:
 
 
 @contextmanager
-def _bar(what: str) -> Iterator[Callable[[int], None]]:
+def _bar(what: str, total: int | None) -> Iterator[Callable[[int], None]]:
     with Progress(TextColumn(f"[bold]{what}[/]"), BarColumn(), MofNCompleteColumn(),
                   console=console) as progress:  # fmt: skip
-        task = progress.add_task(what, total=None)
+        task = progress.add_task(what, total=total)
         yield lambda n: progress.advance(task, n)
 
 

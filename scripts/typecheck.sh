@@ -11,4 +11,4 @@ for entry in pinpipe/*; do
 done
 for part in aws services spark; do ln -s "$PWD/$part" "$tree/pinpipe/$part"; done
 cd "$tree"
-exec ../../.venv/bin/mypy --config-file ../../pyproject.toml -p pinpipe "$@"
+exec ../../.venv/bin/mypy --config-file ../../pyproject.toml --cache-dir ../mypy-cache -p pinpipe "$@"
