@@ -21,10 +21,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
-
 from pinpipe.aws import identity
-from pinpipe.aws_access import aws_access
+from pinpipe.aws_access import aws_access, aws_client
 from pinpipe.config import Settings
 from pinpipe.errors import ProvisionError
 
@@ -254,7 +252,7 @@ def openapi_document(s: Settings, role_arn: str) -> dict[str, Any]:
 
 
 def find_api_id(s: Settings) -> str | None:
-    client = boto3.client("apigateway", **aws_access(s, "apigateway").boto3_kwargs())
+    client = aws_client(s, "apigateway")
     for page in client.get_paginator("get_rest_apis").paginate():
         for api in page["items"]:
             if api["name"] == s.api_name:
@@ -264,7 +262,7 @@ def find_api_id(s: Settings) -> str | None:
 
 def deploy_api(s: Settings, role_arn: str, backend_host: str) -> str:
     """Create or update the REST API and deploy it to the stage; returns the API id."""
-    client = boto3.client("apigateway", **aws_access(s, "apigateway").boto3_kwargs())
+    client = aws_client(s, "apigateway")
     body = json.dumps(openapi_document(s, role_arn)).encode()
     try:
         api_id = find_api_id(s)

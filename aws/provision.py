@@ -9,13 +9,12 @@ import json
 import time
 from collections.abc import Callable
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from pinpipe.aws import api_gateway
-from pinpipe.aws_access import aws_access
+from pinpipe.aws_access import aws_access, aws_client
 from pinpipe.config import Settings
 from pinpipe.errors import ProvisionError
 
@@ -34,7 +33,7 @@ APIGW_ASSUME_ROLE_POLICY = {
 
 
 def ensure_bucket(s: Settings) -> None:
-    s3 = boto3.client("s3", **aws_access(s, "s3").boto3_kwargs())
+    s3 = aws_client(s, "s3")
     try:
         s3.head_bucket(Bucket=s.bucket)
         return
@@ -67,7 +66,7 @@ def ensure_topics(s: Settings) -> None:
 
 
 def ensure_streams(s: Settings, timeout: float = 60.0) -> None:
-    kinesis = boto3.client("kinesis", **aws_access(s, "kinesis").boto3_kwargs())
+    kinesis = aws_client(s, "kinesis")
     existing = set(kinesis.list_streams().get("StreamNames", []))
     for name in s.streams.values():
         if name not in existing:
@@ -120,8 +119,8 @@ def apigateway_role_policy(s: Settings, account: str) -> dict[str, object]:
 
 def ensure_apigateway_role(s: Settings) -> str:
     """The role API Gateway assumes to call Kinesis; its policy is (re)applied every time."""
-    iam = boto3.client("iam", **aws_access(s, "iam").boto3_kwargs())
-    sts = boto3.client("sts", **aws_access(s, "sts").boto3_kwargs())
+    iam = aws_client(s, "iam")
+    sts = aws_client(s, "sts")
     account = sts.get_caller_identity()["Account"]
     name = f"pinpipe-{s.uid}-apigateway-kinesis"
     try:

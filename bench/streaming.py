@@ -32,7 +32,7 @@ import boto3
 import requests
 
 from pinpipe.aws import provision
-from pinpipe.aws_access import aws_access
+from pinpipe.aws_access import aws_access, aws_client
 from pinpipe.config import PROJECT_ROOT, Settings, load_settings
 from pinpipe.contract import BY_SHORT, SOURCE_TABLES
 from pinpipe.errors import PinpipeError
@@ -54,7 +54,7 @@ def new_user(prefix: str) -> tuple[Settings, str]:
 
 
 def remove_user(s: Settings) -> None:
-    kinesis = boto3.client("kinesis", **aws_access(s, "kinesis").boto3_kwargs())
+    kinesis = aws_client(s, "kinesis")
     for stream in s.streams.values():
         kinesis.delete_stream(StreamName=stream, EnforceConsumerDeletion=True)
     bucket = boto3.resource("s3", **aws_access(s, "s3").boto3_kwargs()).Bucket(s.bucket)
@@ -101,7 +101,7 @@ class KinesisWatcher(threading.Thread):
 
     def __init__(self, s: Settings) -> None:
         super().__init__(daemon=True)
-        self.client = boto3.client("kinesis", **aws_access(s, "kinesis").boto3_kwargs())
+        self.client = aws_client(s, "kinesis")
         self.streams = {s.streams[t]: t for t in TABLES}
         self.seen: dict[Key, float] = {}
         self.stop = threading.Event()
@@ -128,7 +128,7 @@ class DeltaCommits:
     """Reads a table's transaction log as it grows: when each row's key first became readable."""
 
     def __init__(self, s: Settings, table: str) -> None:
-        self.s3 = boto3.client("s3", **aws_access(s, "s3").boto3_kwargs())
+        self.s3 = aws_client(s, "s3")
         self.bucket = s.bucket
         self.prefix = lake.table_path(s, lake.streaming_table(s, table)).split("/", 3)[3]
         self.table = table
@@ -242,7 +242,7 @@ def latency(rate: float, seconds: float) -> dict[str, Any]:
 
 def preload(s: Settings, count: int) -> float:
     """PutRecords straight to Kinesis, 500 at a time; returns records/s."""
-    kinesis = boto3.client("kinesis", **aws_access(s, "kinesis").boto3_kwargs())
+    kinesis = aws_client(s, "kinesis")
     batch = events(count, seed=9)
     t = time.perf_counter()
     for table in TABLES:

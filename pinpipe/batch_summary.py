@@ -6,9 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
-
-from pinpipe.aws_access import aws_access
+from pinpipe.aws_access import aws_client
 from pinpipe.config import Settings
 from pinpipe.spark import lake
 from pinpipe.tables import TableError, read
@@ -31,7 +29,7 @@ def publish(s: Settings, run_id: str) -> dict[str, Any]:
         "rows": summarize(s),
     }
     key = f"runs/batch/{run_id.replace(':', '_').replace('+', '_')}.json"
-    boto3.client("s3", **aws_access(s, "s3").boto3_kwargs()).put_object(
+    aws_client(s, "s3").put_object(
         Bucket=s.bucket, Key=key, Body=json.dumps(summary, indent=2).encode()
     )
     print(json.dumps(summary, indent=2))

@@ -5,9 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import boto3
-
-from pinpipe.aws_access import aws_access
+from pinpipe.aws_access import aws_client
 from pinpipe.config import Settings
 from pinpipe.errors import PinpipeError
 
@@ -28,7 +26,7 @@ def topic_ends(s: Settings) -> dict[str, int]:
 
 def landed(s: Settings) -> dict[str, int]:
     """Records of each table's topic that are in the lake (the sink writes them in order)."""
-    s3 = boto3.client("s3", **aws_access(s, "s3").boto3_kwargs())
+    s3 = aws_client(s, "s3")
     out: dict[str, int] = {}
     for t, topic in s.topics.items():
         out[t] = 0

@@ -26,12 +26,11 @@ def _settings(uid: str = ""):  # type: ignore[no-untyped-def]
 
 def _landed_everywhere(uid: str) -> bool:
     """True when each of the three topics has at least one object in the lake."""
-    import boto3
 
-    from pinpipe.aws_access import aws_access
+    from pinpipe.aws_access import aws_client
 
     s = _settings(uid)
-    s3 = boto3.client("s3", **aws_access(s, "s3").boto3_kwargs())
+    s3 = aws_client(s, "s3")
     for topic in s.topics.values():
         found = s3.list_objects_v2(Bucket=s.bucket, Prefix=f"topics/{topic}/", MaxKeys=1)
         if not found.get("KeyCount"):

@@ -59,11 +59,10 @@ def quarantine_reasons(s: Settings, name: str, path: str) -> list[tuple[str, str
 
 def kinesis_records(s: Settings) -> dict[str, int]:
     """Records now in each stream (within its retention), read with plain GetRecords calls."""
-    import boto3
 
-    from pinpipe.aws_access import aws_access
+    from pinpipe.aws_access import aws_client
 
-    client = boto3.client("kinesis", **aws_access(s, "kinesis").boto3_kwargs())
+    client = aws_client(s, "kinesis")
     out = {}
     for table, stream in s.streams.items():
         out[table] = 0

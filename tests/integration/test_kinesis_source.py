@@ -9,10 +9,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from pinpipe.aws_access import aws_access
+from pinpipe.aws_access import aws_client
 from pinpipe.spark.streaming import kinesis_source
 from tests.sandbox import Sandbox
 
@@ -24,7 +23,7 @@ SHARDS = 3
 @pytest.fixture
 def stream(sandbox: Sandbox) -> Any:
     s = sandbox.settings
-    kinesis = boto3.client("kinesis", **aws_access(s, "kinesis").boto3_kwargs())
+    kinesis = aws_client(s, "kinesis")
     name = f"test-{uuid.uuid4().hex[:8]}"
     kinesis.create_stream(StreamName=name, ShardCount=SHARDS)
     while (
