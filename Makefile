@@ -56,10 +56,11 @@ lint: $(SETUP_STAMP) ## ruff lint and format check, mypy (strict) on the pinpipe
 format: $(SETUP_STAMP) ## format the code
 	@.venv/bin/ruff format . && .venv/bin/ruff check --fix .
 
-bench: $(SETUP_STAMP) ## benchmarks: generator, batch vs DuckDB (BENCH_EVENTS=…), recovery, streaming (starts the stack)
+bench: $(SETUP_STAMP) ## benchmarks: generator, batch vs DuckDB (BENCH_EVENTS=…), recovery, up, streaming (starts the stack)
 	@.venv/bin/python -m bench.generator
 	@.venv/bin/python -m bench.batch
 	@.venv/bin/python -m bench.recovery
+	@.venv/bin/python -m bench.up
 	@$(PINPIPE) up
 	@.venv/bin/python -m bench.streaming
 
@@ -67,6 +68,6 @@ compose: $(SETUP_STAMP) ## regenerate docker-compose.yml from the service defini
 	@$(PINPIPE) compose
 
 lock: ## re-resolve the Python lock files (after changing dependencies)
-	@build/uv/bin/uv pip compile -q pyproject.toml --extra airflow --extra dev -o requirements.lock
+	@build/uv/bin/uv pip compile -q pyproject.toml --extra airflow --extra deploy --extra dev -o requirements.lock
 	@build/uv/bin/uv pip compile -q requirements-localstack.in --exclude-newer 2025-09-30 -o requirements-localstack.lock
 	@build/uv/bin/uv pip compile -q requirements-tools.in -o requirements-tools.lock

@@ -18,13 +18,10 @@ The same document is applied to LocalStack and to AWS.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from pinpipe.aws import identity
 from pinpipe.aws_access import aws_access, aws_client
 from pinpipe.config import Settings
-from pinpipe.errors import ProvisionError
 
 JSON = "application/json"
 
@@ -208,7 +205,15 @@ def _kinesis_operation(
     return operation
 
 
-def openapi_document(s: Settings, role_arn: str) -> dict[str, Any]:
+API_KEY_SCHEME = "api_key"
+
+
+def openapi_document(
+    s: Settings, role_arn: str, *, api_key_required: bool = False, vpc_link: bool = False
+) -> dict[str, Any]:
+    """The whole API. With ``api_key_required`` every operation needs the ``x-api-key`` header
+    (and a usage plan the key belongs to); with ``vpc_link`` the proxy route reaches the REST
+    proxy through the VPC link named by the stage variable ``vpcLinkId``."""
     proxy = {
         "parameters": [
             {"name": "proxy", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -220,34 +225,49 @@ def openapi_document(s: Settings, role_arn: str) -> dict[str, Any]:
             "uri": "http://${stageVariables.backendHost}/{proxy}",
             "passthroughBehavior": "when_no_match",
             "requestParameters": {"integration.request.path.proxy": "method.request.path.proxy"},
+            **(
+                {"connectionType": "VPC_LINK", "connectionId": "${stageVariables.vpcLinkId}"}
+                if vpc_link
+                else {}
+            ),
         },
     }
 
     def op(action: str, template: str, model: str | None = None) -> dict[str, Any]:
         return _kinesis_operation(s, action, template, role_arn, model)
 
+    paths: dict[str, Any] = {
+        "/{proxy+}": {"x-amazon-apigateway-any-method": proxy},
+        "/streams": {"get": op("ListStreams", "{}")},
+        "/streams/{stream-name}": {
+            "get": op("DescribeStream", STREAM_NAME_TEMPLATE),
+            "post": op("CreateStream", CREATE_STREAM_TEMPLATE),
+            "delete": op("DeleteStream", STREAM_NAME_TEMPLATE),
+        },
+        "/streams/{stream-name}/record": {"put": op("PutRecord", PUT_RECORD_TEMPLATE, "PutRecord")},
+        "/streams/{stream-name}/records": {
+            "put": op("PutRecords", PUT_RECORDS_TEMPLATE, "PutRecords")
+        },
+    }
+    components: dict[str, Any] = {"schemas": schemas()}
+    keyed: dict[str, Any] = {}
+    if api_key_required:
+        for operations in paths.values():
+            for operation in operations.values():
+                operation["security"] = [{API_KEY_SCHEME: []}]
+        components["securitySchemes"] = {
+            API_KEY_SCHEME: {"type": "apiKey", "name": "x-api-key", "in": "header"}
+        }
+        keyed = {"x-amazon-apigateway-api-key-source": "HEADER"}
     return {
         "openapi": "3.0.1",
         "info": {"title": s.api_name, "version": "1.0"},
+        **keyed,
         "x-amazon-apigateway-request-validators": {
             VALIDATOR: {"validateRequestBody": True, "validateRequestParameters": True}
         },
-        "paths": {
-            "/{proxy+}": {"x-amazon-apigateway-any-method": proxy},
-            "/streams": {"get": op("ListStreams", "{}")},
-            "/streams/{stream-name}": {
-                "get": op("DescribeStream", STREAM_NAME_TEMPLATE),
-                "post": op("CreateStream", CREATE_STREAM_TEMPLATE),
-                "delete": op("DeleteStream", STREAM_NAME_TEMPLATE),
-            },
-            "/streams/{stream-name}/record": {
-                "put": op("PutRecord", PUT_RECORD_TEMPLATE, "PutRecord")
-            },
-            "/streams/{stream-name}/records": {
-                "put": op("PutRecords", PUT_RECORDS_TEMPLATE, "PutRecords")
-            },
-        },
-        "components": {"schemas": schemas()},
+        "paths": paths,
+        "components": components,
     }
 
 
@@ -258,29 +278,6 @@ def find_api_id(s: Settings) -> str | None:
             if api["name"] == s.api_name:
                 return str(api["id"])
     return None
-
-
-def deploy_api(s: Settings, role_arn: str, backend_host: str) -> str:
-    """Create or update the REST API and deploy it to the stage; returns the API id."""
-    client = aws_client(s, "apigateway")
-    body = json.dumps(openapi_document(s, role_arn)).encode()
-    try:
-        api_id = find_api_id(s)
-        if api_id is None:
-            # The id chosen for this pipeline once, so the invoke URL outlives a restart of an
-            # emulated API Gateway (see pinpipe.aws.identity).
-            tags = {identity.CUSTOM_ID_TAG: identity.rest_api_id(s)}
-            api_id = client.create_rest_api(name=s.api_name, tags=tags)["id"]
-        identity.remember(s, api_id)
-        client.put_rest_api(restApiId=api_id, mode="overwrite", body=body, failOnWarnings=False)
-        client.create_deployment(
-            restApiId=api_id,
-            stageName=s.api_stage,
-            variables={"backendHost": backend_host},
-        )
-    except client.exceptions.ClientError as e:
-        raise ProvisionError(f"deploying the REST API {s.api_name} failed: {e}") from e
-    return api_id
 
 
 def invoke_url(s: Settings, api_id: str) -> str:

@@ -1,11 +1,10 @@
-"""Create, idempotently, every cloud resource the pipeline needs, with the same code for
-LocalStack and AWS: the lake bucket, the Kafka topics, the Kinesis streams, the IAM role API
-Gateway uses to reach Kinesis, and the REST API with its stage."""
+"""Create, idempotently, every resource the pipeline needs. What the profile deploys
+(``[deploy] parts``) comes from the CDK app through CloudFormation, the same in LocalStack and
+AWS; what it leaves to the sandbox's own processes (the lake's bucket, Kafka's topics, the
+streams kinesis-mock keeps across restarts) is created here with their own APIs."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import time
 from collections.abc import Callable
 
@@ -13,23 +12,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from pinpipe.aws import api_gateway
+from pinpipe.aws import api_gateway, deploy
+from pinpipe.aws.infra.outputs import OUTPUT_API_ID, OUTPUT_API_KEY_ID
 from pinpipe.aws_access import aws_access, aws_client
 from pinpipe.config import Settings
 from pinpipe.errors import ProvisionError
 
 Step = Callable[[str], None]
-
-APIGW_ASSUME_ROLE_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "apigateway.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
 
 
 def ensure_bucket(s: Settings) -> None:
@@ -84,75 +73,25 @@ def ensure_streams(s: Settings, timeout: float = 60.0) -> None:
             time.sleep(0.2)
 
 
-def stream_arn(s: Settings, account: str, stream: str) -> str:
-    return f"arn:aws:kinesis:{s.region}:{account}:stream/{stream}"
-
-
-def apigateway_role_policy(s: Settings, account: str) -> dict[str, object]:
-    """What API Gateway may do in Kinesis: write to and manage the pipeline's own streams only.
-    Listing needs a stream-pattern resource; it reveals names in this account, nothing else."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "PipelineStreams",
-                "Effect": "Allow",
-                "Action": [
-                    "kinesis:PutRecord",
-                    "kinesis:PutRecords",
-                    "kinesis:DescribeStream",
-                    "kinesis:DescribeStreamSummary",
-                    "kinesis:CreateStream",
-                    "kinesis:DeleteStream",
-                ],
-                "Resource": [stream_arn(s, account, name) for name in s.streams.values()],
-            },
-            {
-                "Sid": "ListStreams",
-                "Effect": "Allow",
-                "Action": ["kinesis:ListStreams"],
-                "Resource": [stream_arn(s, account, "*")],
-            },
-        ],
-    }
-
-
-def ensure_apigateway_role(s: Settings) -> str:
-    """The role API Gateway assumes to call Kinesis; its policy is (re)applied every time."""
-    iam = aws_client(s, "iam")
-    sts = aws_client(s, "sts")
-    account = sts.get_caller_identity()["Account"]
-    name = f"pinpipe-{s.uid}-apigateway-kinesis"
-    try:
-        arn = str(iam.get_role(RoleName=name)["Role"]["Arn"])
-    except iam.exceptions.NoSuchEntityException:
-        arn = str(
-            iam.create_role(
-                RoleName=name, AssumeRolePolicyDocument=json.dumps(APIGW_ASSUME_ROLE_POLICY)
-            )["Role"]["Arn"]
-        )
-    with contextlib.suppress(iam.exceptions.NoSuchEntityException):
-        # An earlier version of this role allowed every stream.
-        iam.delete_role_policy(RoleName=name, PolicyName="kinesis-put")
-    iam.put_role_policy(
-        RoleName=name,
-        PolicyName="kinesis-pipeline-streams",
-        PolicyDocument=json.dumps(apigateway_role_policy(s, account)),
-    )
-    return arn
-
-
 def provision(s: Settings, step: Step = lambda _: None) -> str:
-    """Apply everything; returns the API's invoke URL (stage included)."""
-    step("bucket")
-    ensure_bucket(s)
-    step("topics")
-    ensure_topics(s)
-    step("streams")
-    ensure_streams(s)
-    step("api")
-    role_arn = ensure_apigateway_role(s)
-    api_id = api_gateway.deploy_api(s, role_arn, backend_host=s.endpoints.rest_proxy)
+    """Make everything the pipeline needs: the parts the profile leaves to the sandbox's own
+    processes here, then the cloud stack (``pinpipe.aws.deploy``); returns the API's invoke URL
+    (stage included)."""
+    parts = set(s.deploy.parts)
+    if "lake" not in parts:
+        step("bucket")
+        ensure_bucket(s)
+    if "kafka" not in parts:
+        step("topics")
+        ensure_topics(s)
+    if "streams" not in parts:
+        step("streams")
+        ensure_streams(s)
+    step("cloud stack")
+    result = deploy.deploy(s, progress=step)
+    api_id = result.outputs.get(OUTPUT_API_ID)
+    if not api_id:
+        raise ProvisionError(f"the stack {result.stack} has no {OUTPUT_API_ID} output")
     return api_gateway.invoke_url(s, api_id)
 
 
@@ -166,3 +105,13 @@ def api_url(s: Settings) -> str | None:
             f"({e}): is the stack up (`pinpipe status`), or are the credentials right?"
         ) from e
     return api_gateway.invoke_url(s, api_id) if api_id else None
+
+
+def api_key(s: Settings) -> str:
+    """The value of the API key the stack created (profiles with ``api_key_required``)."""
+    key_id = deploy.outputs(s).get(OUTPUT_API_KEY_ID)
+    if not key_id:
+        raise ProvisionError(
+            f"the stack {deploy.stack_name(s)} has no API key: run `pinpipe deploy` first"
+        )
+    return str(aws_client(s, "apigateway").get_api_key(apiKey=key_id, includeValue=True)["value"])

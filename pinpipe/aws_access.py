@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from pinpipe.config import Settings
 
-Service = Literal["s3", "kinesis", "apigateway", "iam", "sts"]
+Service = Literal["s3", "kinesis", "apigateway", "iam", "sts", "cloudformation", "ssm"]
 
 # The SDKs' service-specific variables: the service id upper-cased, spaces as underscores.
 ENDPOINT_VARIABLES: dict[str, str] = {
@@ -35,6 +35,8 @@ ENDPOINT_VARIABLES: dict[str, str] = {
     "apigateway": "AWS_ENDPOINT_URL_API_GATEWAY",
     "iam": "AWS_ENDPOINT_URL_IAM",
     "sts": "AWS_ENDPOINT_URL_STS",
+    "cloudformation": "AWS_ENDPOINT_URL_CLOUDFORMATION",
+    "ssm": "AWS_ENDPOINT_URL_SSM",
 }
 GLOBAL_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL"
 IGNORE_ENDPOINT_VARIABLES = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"

@@ -71,6 +71,8 @@ class Endpoints(_Frozen):
     apigateway: str = ""
     iam: str = ""
     sts: str = ""
+    cloudformation: str = ""
+    ssm: str = ""
     kafka_bootstrap: str = ""
     kafka_connect: str = ""
     rest_proxy: str = ""
@@ -108,6 +110,48 @@ class Databricks(_Frozen):
     artifacts_path: str = ""
 
 
+Part = Literal["lake", "streams", "api", "kafka", "connect", "orchestration"]
+PARTS: tuple[Part, ...] = ("lake", "streams", "api", "kafka", "connect", "orchestration")
+
+
+class Deploy(_Frozen):
+    """What ``pinpipe deploy`` puts in the cloud (the CDK app in ``aws/infra``); a part not in
+    ``parts`` is the sandbox's own process. ``aws/profiles/aws.toml`` explains every key."""
+
+    parts: tuple[Part, ...] = ("api",)
+    account: str = Field(default="", pattern=r"^(\d{12})?$")
+    api_key_required: bool = False
+    access_logs: bool = False
+    throttle_rate_per_s: float = Field(default=50.0, gt=0)
+    throttle_burst: int = Field(default=100, ge=1)
+    quota_per_day: int = Field(default=200_000, ge=1)
+    vpc_cidr: str = "10.40.0.0/16"
+    nat_gateways: int = Field(default=1, ge=0, le=2)
+    msk_flavour: Literal["serverless", "provisioned"] = "serverless"
+    msk_kafka_version: str = "3.8.x"
+    msk_broker_type: str = "kafka.t3.small"
+    msk_brokers_per_az: int = Field(default=1, ge=1)
+    msk_volume_gib: int = Field(default=20, ge=1)
+    rest_proxy_instance_type: str = "t3.small"
+    mwaa_airflow_version: str = "3.0.6"
+    mwaa_environment_class: str = "mw1.small"
+    mwaa_max_workers: int = Field(default=2, ge=1)
+    log_retention_days: int = Field(default=14, ge=1)
+    # A Secrets Manager name, never a value: the Databricks connection MWAA's secrets backend
+    # reads.
+    databricks_secret: str = "airflow/connections/databricks_default"
+
+    @field_validator("parts")
+    @classmethod
+    def _parts_hang_together(cls, v: tuple[Part, ...]) -> tuple[Part, ...]:
+        for part in ("connect", "orchestration"):
+            if part in v and "kafka" not in v:
+                raise ValueError(f"'{part}' needs 'kafka': it runs in the VPC made with MSK")
+        if "kafka" in v and "api" not in v:
+            raise ValueError("'kafka' needs 'api': API Gateway is what reaches the REST proxy")
+        return tuple(p for p in PARTS if p in v)
+
+
 class Batch(_Frozen):
     runner: Literal["local", "databricks"] = "local"
     post_years: str = Field(default=year_range_text(POST_YEARS), pattern=YEAR_RANGE_PATTERN)
@@ -140,6 +184,7 @@ class Settings(BaseSettings):
     sink: Sink = Sink()
     batch: Batch = Batch()
     databricks: Databricks = Databricks()
+    deploy: Deploy = Deploy()
     lake_uri: str = Field(default="", description="the lake's root URI; empty: the bucket, over S3")
     source_db: str = Field(
         default="", description="SQLAlchemy URL of the source database; empty: SQLite in state_dir"

@@ -11,7 +11,18 @@ import sys
 import typer
 from rich.console import Console
 
-from pinpipe.cli import batch, demo, emulate, report, service, source, stack, stream, table
+from pinpipe.cli import (
+    batch,
+    cloud,
+    demo,
+    emulate,
+    report,
+    service,
+    source,
+    stack,
+    stream,
+    table,
+)
 from pinpipe.errors import PinpipeError
 
 app = typer.Typer(
@@ -24,6 +35,8 @@ for command in (stack.up, stack.down, stack.status, stack.logs, stack.reset):
     app.command()(command)
 app.command("provision")(stack.provision)
 app.command("connector")(stack.connector)
+app.command("deploy")(cloud.deploy)
+app.command("destroy")(cloud.destroy)
 app.command()(stack.compose)
 app.add_typer(service.app, name="service")
 app.add_typer(source.app, name="source")

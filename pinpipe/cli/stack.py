@@ -64,7 +64,8 @@ def up() -> None:
     s = settings()
     with console.status("starting the stack") as spinner:
         result = stack.up(s, progress=lambda msg: spinner.update(msg))
-    console.print(f"[green]stack is up[/] in {result.seconds:.1f}s")
+    steps = ", ".join(f"{step} {seconds:.1f}s" for step, seconds in result.timings.items())
+    console.print(f"[green]stack is up[/] in {result.seconds:.1f}s ({steps})")
     _print_status(s, result.api_url)
     console.print(f"Total memory (RSS) of the stack: {runner.stack_rss_bytes(s) / 2**20:.0f} MiB")
 
@@ -146,7 +147,8 @@ def reset(
 
 
 def provision() -> None:
-    """Create the bucket, topics, streams and REST API for the current profile (idempotent)."""
+    """Create what the pipeline needs for the current profile (idempotent): the sandbox's
+    bucket, topics and streams, then the cloud stack (`pinpipe deploy`)."""
     from pinpipe.aws.provision import provision as provision_all
 
     s = settings()

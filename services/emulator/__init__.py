@@ -60,6 +60,7 @@ def run(
 ) -> EmulatorReport:
     """Send events through one path of the API gateway; set ``stop`` to end after the request
     in flight (the checkpoint then lets ``resume`` continue where it stopped)."""
+    from pinpipe.aws.provision import api_key as deployed_api_key
     from pinpipe.aws.provision import api_url as deployed_api_url
     from pinpipe.services.emulator.emulator import Emulator
     from pinpipe.services.emulator.sender import Sender
@@ -82,6 +83,9 @@ def run(
     if count is None and options.duration_s is None and not options.all_rows:
         count = 100
     sender = Sender(dead_letter_file=dead_letter_file(s, options.path))
+    if s.deploy.api_key_required and options.api_url is None:
+        # The key created with the API's usage plan; its value is read, never stored.
+        sender.session.headers["x-api-key"] = deployed_api_key(s)
     if stop is not None:
         sender.stop = stop
     emulator_options = replace(options, api_url=url, count=count)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
 
+from pinpipe.services.rest_proxy.kafka_auth import ClientConfig, client_config
+
 METADATA_TTL_S = 5.0
 MESSAGE_MAX_BYTES = 1024 * 1024
 # librdkafka counts this much record framing on top of key and value against message.max.bytes.
@@ -39,11 +41,8 @@ def _code(e: KafkaException) -> int | None:
 class AsyncProducer:
     """Idempotent producer; a background thread serves delivery reports to the event loop."""
 
-    def __init__(self, bootstrap: str) -> None:
-        common: dict[str, str | int | float | bool] = {
-            "bootstrap.servers": bootstrap,
-            "client.id": "pinpipe-rest-proxy",
-        }
+    def __init__(self, bootstrap: str, common: ClientConfig | None = None) -> None:
+        common = common or client_config(bootstrap)
         self._producer = Producer(
             {
                 **common,

@@ -23,7 +23,7 @@ from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 
 from pinpipe import landing, tables
-from pinpipe.aws import api_gateway, identity
+from pinpipe.aws import deploy, identity
 from pinpipe.aws_access import aws_client
 from pinpipe.config import Settings, load_settings
 from pinpipe.sandbox import processes, runner
@@ -110,9 +110,9 @@ def streaming_rows(pipeline: Pipeline) -> dict[str, list[tuple[Any, ...]]]:
 
 def remove_pipeline(pipeline: Pipeline) -> None:
     """Remove everything the pipeline's uid has in the sandbox: its streaming job, S3 sink
-    connector and consumer group, topics, streams, REST API, IAM role, bucket (every object,
-    then the bucket), emulator checkpoints and its record in ``pipelines.json`` (without which
-    the next ``up`` would provision it again).
+    connector and consumer group, topics, streams, cloud stack (REST API, IAM role), bucket
+    (every object, then the bucket), emulator checkpoints and its record in ``pipelines.json``
+    (without which the next ``up`` would provision it again).
 
     Best effort: each step runs whatever the others did, and what fails is reported as a
     CleanupWarning, so the tests' own results stand."""
@@ -123,8 +123,7 @@ def remove_pipeline(pipeline: Pipeline) -> None:
         ("consumer group", _remove_sink_group),
         ("topics", _remove_topics),
         ("streams", _remove_streams),
-        ("REST API", _remove_rest_api),
-        ("IAM role", _remove_roles),
+        ("cloud stack (REST API, IAM role)", _remove_stack),
         ("bucket", _remove_bucket),
         ("emulator checkpoints", _remove_checkpoints),
         ("registry record", _forget_uid),
@@ -213,28 +212,9 @@ def _remove_streams(s: Settings) -> None:
             kinesis.delete_stream(StreamName=name, EnforceConsumerDeletion=True)
 
 
-def _remove_rest_api(s: Settings) -> None:
-    api_id = api_gateway.find_api_id(s)
-    if api_id is not None:
-        aws_client(s, "apigateway").delete_rest_api(restApiId=api_id)
-
-
-def _remove_roles(s: Settings) -> None:
-    """Every IAM role named for the uid (provisioning names them ``pinpipe-<uid>-...``)."""
-    iam = aws_client(s, "iam")
-    prefix = f"pinpipe-{s.uid}-"
-    names = [
-        role["RoleName"]
-        for page in iam.get_paginator("list_roles").paginate()
-        for role in page["Roles"]
-        if role["RoleName"].startswith(prefix)
-    ]
-    for name in names:
-        for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
-            iam.delete_role_policy(RoleName=name, PolicyName=policy)
-        for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
-            iam.detach_role_policy(RoleName=name, PolicyArn=attached["PolicyArn"])
-        iam.delete_role(RoleName=name)
+def _remove_stack(s: Settings) -> None:
+    """The uid's CloudFormation stack: its REST API and IAM role."""
+    deploy.destroy(s)
 
 
 def _remove_bucket(s: Settings) -> None:

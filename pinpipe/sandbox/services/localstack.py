@@ -39,7 +39,7 @@ KINESIS_PERSIST_INTERVAL = "1s"
 # What a kill can lose: records acknowledged since the start of the last complete save, that is
 # within one interval plus the time a save takes to write (bounded here by another interval).
 KINESIS_LOSS_WINDOW_S = 2.0
-SERVICES = ("kinesis", "apigateway", "iam", "sts")
+SERVICES = ("kinesis", "apigateway", "iam", "sts", "cloudformation")
 _LIB = "var/lib/localstack/lib"
 
 

@@ -1,0 +1,191 @@
+"""MWAA: the Airflow environment, its execution role, and its bucket holding the DAGs and the
+``requirements.txt`` (with the ``--constraint`` line MWAA requires for its Airflow version)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_mwaa as mwaa
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3deploy
+from constructs import Construct
+
+from pinpipe.aws.infra.network import Network
+from pinpipe.config import PROJECT_ROOT, Settings
+
+DAGS_DIR = PROJECT_ROOT / "airflow" / "dags"
+# DAGs that only make sense next to the sandbox's own processes stay out of MWAA.
+SANDBOX_ONLY_DAGS = ("pinpipe_stack_health.py",)
+MWAA_PYTHON = "3.12"
+SECRETS_BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
+
+
+def constraint_url(airflow_version: str) -> str:
+    return (
+        "https://raw.githubusercontent.com/apache/airflow/"
+        f"constraints-{airflow_version}/constraints-{MWAA_PYTHON}.txt"
+    )
+
+
+def requirements_txt(airflow_version: str) -> str:
+    """MWAA installs this at start. What the DAGs import from this project is packaged with the
+    Databricks artifacts and listed below the providers."""
+    return "\n".join(
+        [
+            f'--constraint "{constraint_url(airflow_version)}"',
+            "apache-airflow-providers-databricks",
+            "apache-airflow-providers-amazon",
+            "",
+        ]
+    )
+
+
+def secret_prefix(name: str) -> str:
+    """``airflow/connections/databricks_default`` -> ``airflow/connections``."""
+    return name.rsplit("/", 1)[0] if "/" in name else name
+
+
+class Orchestration(Construct):
+    def __init__(self, scope: Construct, id: str, *, s: Settings, network: Network) -> None:
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        name = f"pinpipe-{s.uid}"
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            versioned=True,  # MWAA requires it
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        dags = s3deploy.BucketDeployment(
+            self,
+            "Dags",
+            sources=[
+                s3deploy.Source.asset(str(DAGS_DIR), exclude=["__pycache__", *SANDBOX_ONLY_DAGS])
+            ],
+            destination_bucket=self.bucket,
+            destination_key_prefix="dags",
+        )
+        requirements = s3deploy.BucketDeployment(
+            self,
+            "Requirements",
+            sources=[
+                s3deploy.Source.data(
+                    "requirements.txt", requirements_txt(s.deploy.mwaa_airflow_version)
+                )
+            ],
+            destination_bucket=self.bucket,
+            prune=False,
+        )
+        role = iam.Role(
+            self,
+            "ExecutionRole",
+            role_name=f"{name}-mwaa",
+            assumed_by=iam.CompositePrincipal(
+                iam.ServicePrincipal("airflow.amazonaws.com"),
+                iam.ServicePrincipal("airflow-env.amazonaws.com"),
+            ),
+            description="MWAA: read its bucket, log, use its queues, read the pipeline's secrets",
+        )
+        self.bucket.grant_read(role)
+        region, account = stack.region, stack.account
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["airflow:PublishMetrics"],
+                resources=[f"arn:aws:airflow:{region}:{account}:environment/{name}"],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "logs:CreateLogStream",
+                    "logs:CreateLogGroup",
+                    "logs:PutLogEvents",
+                    "logs:GetLogEvents",
+                    "logs:GetLogRecord",
+                    "logs:GetLogGroupFields",
+                    "logs:GetQueryResults",
+                ],
+                resources=[f"arn:aws:logs:{region}:{account}:log-group:airflow-{name}-*"],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:DescribeLogGroups", "cloudwatch:PutMetricData"], resources=["*"]
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "sqs:ChangeMessageVisibility",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                    "sqs:GetQueueUrl",
+                    "sqs:ReceiveMessage",
+                    "sqs:SendMessage",
+                ],
+                resources=[f"arn:aws:sqs:{region}:*:airflow-celery-*"],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey*", "kms:Encrypt"],
+                not_resources=[f"arn:aws:kms:*:{account}:key/*"],
+                conditions={"StringLike": {"kms:ViaService": [f"sqs.{region}.amazonaws.com"]}},
+            )
+        )
+        prefix = secret_prefix(s.deploy.databricks_secret)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                resources=[f"arn:aws:secretsmanager:{region}:{account}:secret:{prefix}/*"],
+            )
+        )
+        group = ec2.SecurityGroup(self, "Group", vpc=network.vpc, description="MWAA")
+        group.add_ingress_rule(group, ec2.Port.all_traffic(), "MWAA's own components")
+        subnets = network.private_subnet_ids
+        self.environment = mwaa.CfnEnvironment(
+            self,
+            "Environment",
+            name=name,
+            airflow_version=s.deploy.mwaa_airflow_version,
+            environment_class=s.deploy.mwaa_environment_class,
+            max_workers=s.deploy.mwaa_max_workers,
+            execution_role_arn=role.role_arn,
+            source_bucket_arn=self.bucket.bucket_arn,
+            dag_s3_path="dags",
+            requirements_s3_path="requirements.txt",
+            webserver_access_mode="PUBLIC_ONLY",
+            network_configuration=mwaa.CfnEnvironment.NetworkConfigurationProperty(
+                security_group_ids=[group.security_group_id], subnet_ids=[subnets[0], subnets[1]]
+            ),
+            airflow_configuration_options={
+                "secrets.backend": SECRETS_BACKEND,
+                "secrets.backend_kwargs": (
+                    f'{{"connections_prefix": "{prefix}", "variables_prefix": "airflow/variables"}}'
+                ),
+                "core.load_examples": "False",
+            },
+            logging_configuration=mwaa.CfnEnvironment.LoggingConfigurationProperty(
+                dag_processing_logs=_log("INFO"),
+                scheduler_logs=_log("INFO"),
+                task_logs=_log("INFO"),
+                webserver_logs=_log("WARNING"),
+                worker_logs=_log("WARNING"),
+            ),
+        )
+        self.environment.node.add_dependency(dags, requirements)
+
+
+def _log(level: str) -> mwaa.CfnEnvironment.ModuleLoggingConfigurationProperty:
+    return mwaa.CfnEnvironment.ModuleLoggingConfigurationProperty(enabled=True, log_level=level)
+
+
+def dag_files() -> list[Path]:
+    """The DAG files the MWAA bucket gets."""
+    return sorted(p for p in DAGS_DIR.glob("*.py") if p.name not in SANDBOX_ONLY_DAGS)

@@ -1,0 +1,95 @@
+"""The cloud's commands: ``deploy`` (or only its diff, or only the templates) and ``destroy``."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from pinpipe.config import Settings, load_settings, settings
+from pinpipe.errors import PinpipeError
+
+console = Console()
+
+ProfileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--profile", help="profile to deploy (aws, local); default: PINPIPE_PROFILE or pinpipe.toml"
+    ),
+]
+
+
+def _settings(profile: str | None) -> Settings:
+    return load_settings(profile=profile) if profile else settings()
+
+
+def deploy(
+    profile: ProfileOption = None,
+    diff: Annotated[bool, typer.Option("--diff", help="only print what would change")] = False,
+    synth_only: Annotated[
+        bool,
+        typer.Option(
+            "--synth-only",
+            help="only write the CloudFormation template and assets to --out (offline)",
+        ),
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="folder for --synth-only (default: cdk.out)")
+    ] = None,
+) -> None:
+    """Deploy the pipeline's cloud stack (the CDK app in aws/infra) for the profile.
+
+    Under the aws profile this creates the lake bucket, streams, REST API with its key and usage
+    plan, VPC, MSK, the REST proxy host, MSK Connect and MWAA; under local only what LocalStack
+    hosts for the sandbox. A deployment with nothing to change changes nothing."""
+    from pinpipe.aws import deploy as cloud
+
+    s = _settings(profile)
+    if synth_only:
+        target = out or Path("cdk.out")
+        if target.exists():
+            shutil.rmtree(target)
+        assembly = cloud.synth(s, out=target, progress=console.print)
+        files = assembly.assets.get("files", {})
+        console.print(
+            f"wrote {target / (cloud.STACK_ID + '.template.json')} "
+            f"({len(assembly.template.get('Resources', {}))} resources, {len(files)} assets)"
+        )
+        return
+    result = cloud.deploy(s, diff_only=diff, progress=console.print)
+    for change in result.changes:
+        console.print(f"  {change}", highlight=False)
+    if diff:
+        console.print(f"{result.stack}: {len(result.changes)} change(s) would be made")
+        return
+    if not result.applied:
+        console.print(f"{result.stack}: up to date, nothing to change ({result.seconds}s)")
+    else:
+        console.print(
+            f"{result.stack}: deployed {len(result.changes)} change(s) in {result.seconds}s"
+        )
+    for key, value in sorted(result.outputs.items()):
+        console.print(f"  {key}: {value}", highlight=False)
+
+
+def destroy(
+    profile: ProfileOption = None,
+    delete_data: Annotated[
+        bool, typer.Option("--delete-data", help="also delete the lake bucket and its data")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
+) -> None:
+    """Remove what `pinpipe deploy` made. The lake bucket is kept unless --delete-data."""
+    from pinpipe.aws import deploy as cloud
+
+    s = _settings(profile)
+    what = "the stack and the lake's data" if delete_data else "the stack (the lake is kept)"
+    if not yes and not typer.confirm(f"Destroy {cloud.stack_name(s)}: {what}?"):
+        raise typer.Exit(1)
+    removed = cloud.destroy(s, delete_data=delete_data, progress=console.print)
+    if not removed:
+        raise PinpipeError(f"{cloud.stack_name(s)} is not deployed (profile {s.profile})")
+    console.print("removed: " + ", ".join(removed))

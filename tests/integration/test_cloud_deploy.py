@@ -1,0 +1,127 @@
+"""`pinpipe deploy` and `pinpipe destroy` against LocalStack's CloudFormation: the same code path
+and the same CDK app as an AWS deployment, with the sandbox's (local) profile."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from pinpipe.aws import api_gateway, deploy, identity
+from pinpipe.aws.infra.outputs import OUTPUT_API_ID
+from pinpipe.aws_access import aws_client
+from pinpipe.config import PROJECT_ROOT, Settings
+from tests.sandbox import Sandbox
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+PINPIPE = str(PROJECT_ROOT / ".venv" / "bin" / "pinpipe")
+
+
+@pytest.fixture()
+def fresh_uid(sandbox: Sandbox) -> Iterator[Settings]:
+    """Settings for a uid with nothing deployed; its stack and registry record removed after."""
+    s = sandbox.settings.model_copy(update={"uid": "cfn" + uuid.uuid4().hex[:9]})
+    yield s
+    deploy.destroy(s)
+    registry = identity.registry(s)
+    pipelines = json.loads(registry.read_text())
+    pipelines.pop(s.uid, None)
+    registry.write_text(json.dumps(pipelines))
+
+
+def _stack_status(s: Settings) -> str | None:
+    cf = aws_client(s, "cloudformation")
+    stacks = cf.list_stacks()["StackSummaries"]
+    live = [x for x in stacks if x["StackName"] == deploy.stack_name(s)]
+    return str(live[0]["StackStatus"]) if live else None
+
+
+def test_deploy_creates_the_api_then_changes_nothing_then_destroy_removes_it(
+    fresh_uid: Settings,
+) -> None:
+    s = fresh_uid
+    planned = deploy.deploy(s, diff_only=True)
+    assert not planned.applied
+    assert {c.resource_type for c in planned.changes} == {
+        "AWS::IAM::Role",
+        "AWS::IAM::Policy",
+        "AWS::ApiGateway::RestApi",
+        "AWS::ApiGateway::Deployment",
+        "AWS::ApiGateway::Stage",
+    }
+    assert all(c.action == "Add" for c in planned.changes)
+    assert _stack_status(s) in (None, "DELETE_COMPLETE")  # a diff leaves nothing behind
+
+    first = deploy.deploy(s)
+    assert first.applied
+    api_id = first.outputs[OUTPUT_API_ID]
+    assert api_id == identity.rest_api_id(s)  # the id chosen for the uid, as LocalStack honours
+    role = aws_client(s, "iam").get_role(RoleName=f"pinpipe-{s.uid}-apigateway-kinesis")
+    assert role["Role"]["RoleName"].startswith(f"pinpipe-{s.uid}-")
+    # The API answers: a stream not created yet is a 404 from Kinesis through the gateway.
+    url = api_gateway.invoke_url(s, api_id)
+    r = requests.get(f"{url}/streams/{s.streams['pin']}", timeout=30)
+    assert r.status_code == 404, r.text
+    assert r.json()["error"] == "ResourceNotFoundException"
+
+    second = deploy.deploy(s)
+    assert not second.applied and second.changes == []
+    assert second.outputs[OUTPUT_API_ID] == api_id
+
+    assert deploy.destroy(s) == [deploy.stack_name(s)]
+    assert api_gateway.find_api_id(s) is None
+    assert _stack_status(s) in (None, "DELETE_COMPLETE")
+    assert deploy.destroy(s) == []
+
+
+def test_synth_only_writes_the_aws_templates_offline_without_credentials(
+    tmp_path: Path,
+) -> None:
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "PINPIPE_STATE_DIR": str(tmp_path / "state"),
+        # Nowhere to reach: a synthesis that tried the network or the credentials would fail.
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+    }
+    out = tmp_path / "cdk.out"
+    done = subprocess.run(
+        [PINPIPE, "deploy", "--profile", "aws", "--synth-only", "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    template = json.loads((out / f"{deploy.STACK_ID}.template.json").read_text())
+    kinds = {r["Type"] for r in template["Resources"].values()}
+    assert {"AWS::MSK::ServerlessCluster", "AWS::MWAA::Environment"} <= kinds
+    assets = json.loads((out / f"{deploy.STACK_ID}.assets.json").read_text())["files"]
+    assert any(a["displayName"].endswith("PluginJars") for a in assets.values())
+
+
+def test_deploy_without_credentials_says_what_to_run(tmp_path: Path) -> None:
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "PINPIPE_STATE_DIR": str(tmp_path / "state"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    done = subprocess.run(
+        [PINPIPE, "deploy", "--profile", "aws", "--diff"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "no AWS credentials found: run `aws configure`" in done.stderr
+    assert "Traceback" not in done.stderr
