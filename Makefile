@@ -50,8 +50,9 @@ test: $(SETUP_STAMP) ## run every test: unit, then integration against the real 
 test-unit: $(SETUP_STAMP) ## run the fast unit tests only
 	@$(PYTEST) -m unit tests/unit tests/spark
 
-lint: $(SETUP_STAMP) ## ruff lint and format check, mypy (strict) on the pinpipe package
+lint: $(SETUP_STAMP) ## ruff lint and format check, mypy (strict), cfn-lint and cdk-nag on the cloud templates
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && bash scripts/typecheck.sh
+	@.venv/bin/python -m pinpipe.aws.lint
 
 format: $(SETUP_STAMP) ## format the code
 	@.venv/bin/ruff format . && .venv/bin/ruff check --fix .

@@ -81,3 +81,18 @@ def ensure_connector(s: Settings, timeout: float = 90.0) -> None:
         f"{s.endpoints.kafka_connect}/connectors/{s.connector_name}/status", timeout=5
     )
     raise ProvisionError(f"connector {s.connector_name} is {state}: {trace.text[:2000]}")
+
+
+def delete_connector(s: Settings, timeout: float = 60.0) -> bool:
+    """Remove the connector; False if there was none."""
+    url = f"{s.endpoints.kafka_connect}/connectors/{s.connector_name}"
+    deadline = time.monotonic() + timeout
+    while (r := requests.delete(url, timeout=30)).status_code == 409:
+        if time.monotonic() > deadline:
+            raise ProvisionError(f"Kafka Connect kept rebalancing; {s.connector_name} not deleted")
+        time.sleep(1)  # the worker answers 409 while it rebalances
+    if r.status_code == 404:
+        return False
+    if not r.ok:
+        raise ProvisionError(f"deleting {s.connector_name} failed: HTTP {r.status_code} {r.text}")
+    return True

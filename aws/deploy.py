@@ -110,12 +110,12 @@ def fingerprint(s: Settings) -> str:
     return digest.hexdigest()[:20]
 
 
-def synth(s: Settings, out: Path | None = None, progress: Progress = lambda _: None) -> Assembly:
+def synth(s: Settings, progress: Progress = lambda _: None) -> Assembly:
     """The app's template for the settings' profile: from the cache when nothing it is built
     from changed, else synthesized (about 15 s: the CDK runs on Node)."""
     cache_root = s.build_dir / "cdk"
-    target = out or cache_root / f"{s.profile}-{fingerprint(s)}"
-    if out is None and (target / "done").exists():
+    target = cache_root / f"{s.profile}-{fingerprint(s)}"
+    if (target / "done").exists():
         return _load(target)
     progress("synthesizing the cloud definition (aws/infra)")
     from pinpipe.aws.infra.app import build, default_inputs
@@ -134,10 +134,9 @@ def synth(s: Settings, out: Path | None = None, progress: Progress = lambda _: N
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     (target / "done").write_text(fingerprint(s))
-    if out is None:
-        for old in cache_root.glob(f"{s.profile}-*"):
-            if old != target:
-                shutil.rmtree(old, ignore_errors=True)
+    for old in cache_root.glob(f"{s.profile}-*"):
+        if old != target:
+            shutil.rmtree(old, ignore_errors=True)
     return _load(target)
 
 

@@ -57,6 +57,13 @@ def remember(s: Settings, api_id: str) -> None:
         _save(s, pipelines)
 
 
+def forget(s: Settings) -> None:
+    """Drop the uid's record, so the next ``up`` does not provision it again."""
+    pipelines = _load(s)
+    if pipelines.pop(s.uid, None) is not None:
+        _save(s, pipelines)
+
+
 def provisioned_uids(s: Settings) -> list[str]:
     """Every uid provisioned in this state folder, the settings' own first."""
     return [s.uid, *sorted(uid for uid in _load(s) if uid != s.uid)]

@@ -8,11 +8,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import requests
 from botocore.exceptions import BotoCoreError, ClientError
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from pinpipe.aws import api_gateway, deploy
+from pinpipe.aws import api_gateway, connector, deploy, identity
 from pinpipe.aws.infra.outputs import OUTPUT_API_ID, OUTPUT_API_KEY_ID
 from pinpipe.aws_access import aws_access, aws_client
 from pinpipe.config import Settings
@@ -93,6 +94,68 @@ def provision(s: Settings, step: Step = lambda _: None) -> str:
     if not api_id:
         raise ProvisionError(f"the stack {result.stack} has no {OUTPUT_API_ID} output")
     return api_gateway.invoke_url(s, api_id)
+
+
+def teardown(s: Settings, *, delete_data: bool = False, step: Step = lambda _: None) -> list[str]:
+    """Undo ``provision``: the cloud stack (``pinpipe.aws.deploy.destroy``), then what was made
+    here for the sandbox's own processes (the connector, topics and streams; the bucket only
+    with ``delete_data``), and the uid's record. Returns what was removed."""
+    removed = deploy.destroy(s, delete_data=delete_data, progress=step)
+    parts = set(s.deploy.parts)
+    if "connect" not in parts:
+        try:
+            if connector.delete_connector(s):
+                removed.append(f"connector {s.connector_name}")
+        except requests.ConnectionError as e:
+            raise ProvisionError(
+                f"Kafka Connect is not reachable at {s.endpoints.kafka_connect}: start the stack "
+                "(`make up`) and run this again"
+            ) from e
+    if "kafka" not in parts:
+        removed += [f"topic {t}" for t in delete_topics(s)]
+    if "streams" not in parts:
+        removed += [f"stream {name}" for name in delete_streams(s)]
+    if "lake" not in parts and delete_data and delete_bucket(s):
+        removed.append(f"bucket {s.bucket}")
+    identity.forget(s)
+    return removed
+
+
+def delete_topics(s: Settings) -> list[str]:
+    admin = AdminClient({"bootstrap.servers": s.endpoints.kafka_bootstrap})
+    existing = [t for t in s.topics.values() if t in admin.list_topics(timeout=10).topics]
+    for topic, future in (
+        admin.delete_topics(existing, operation_timeout=30).items() if existing else []
+    ):
+        try:
+            future.result()
+        except KafkaException as e:
+            if e.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
+                raise ProvisionError(f"deleting topic {topic} failed: {e}") from e
+    return existing
+
+
+def delete_streams(s: Settings) -> list[str]:
+    kinesis = aws_client(s, "kinesis")
+    existing = set(kinesis.list_streams().get("StreamNames", []))
+    doomed = [name for name in s.streams.values() if name in existing]
+    for name in doomed:
+        kinesis.delete_stream(StreamName=name, EnforceConsumerDeletion=True)
+    return doomed
+
+
+def delete_bucket(s: Settings) -> bool:
+    s3 = aws_client(s, "s3")
+    try:
+        s3.head_bucket(Bucket=s.bucket)
+    except ClientError:
+        return False
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=s.bucket):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=s.bucket, Delete={"Objects": keys, "Quiet": True})
+    s3.delete_bucket(Bucket=s.bucket)
+    return True
 
 
 def api_url(s: Settings) -> str | None:

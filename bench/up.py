@@ -13,6 +13,7 @@ synthesizes again.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -59,6 +60,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pinpipe-bench-") as tmp:
         ports = {k: p + PORT_SHIFT for k, p in load_settings().ports.model_dump().items()}
         s = load_settings(state_dir=Path(tmp), ports=ports)
+        # The services run as child processes that read their settings from the environment.
+        os.environ["PINPIPE_STATE_DIR"] = str(s.state_dir)
+        for name, port in ports.items():
+            os.environ[f"PINPIPE_PORTS__{name.upper()}"] = str(port)
         for cached in (s.build_dir / "cdk").glob(f"{s.profile}-*"):
             shutil.rmtree(cached)
         try:

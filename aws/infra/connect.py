@@ -17,6 +17,7 @@ from constructs import Construct
 from pinpipe.aws import connector
 from pinpipe.aws.infra.ingest import retention
 from pinpipe.aws.infra.kafka import Kafka
+from pinpipe.aws.infra.nag import suppress
 from pinpipe.aws.infra.network import Network
 from pinpipe.config import Settings
 
@@ -114,6 +115,14 @@ class SinkConnector(Construct):
                 ],
                 resources=[lake.arn_for_objects("topics/*")],
             )
+        )
+        suppress(
+            role,
+            {
+                "AwsSolutions-IAM5": "the sink writes objects it names as it goes under topics/ "
+                "only; MSK Connect's internal topics and groups are named by the service "
+                "(__amazon_msk_connect_*)"
+            },
         )
         log_group = logs.LogGroup(
             self,

@@ -11,6 +11,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from pinpipe.aws import api_gateway, identity
+from pinpipe.aws.infra.nag import suppress
 from pinpipe.config import Settings
 
 # What API Gateway may do on the pipeline's own streams (the routes of the OpenAPI document).
@@ -81,6 +82,10 @@ class Api(Construct):
         self.role.add_to_policy(
             iam.PolicyStatement(actions=["kinesis:ListStreams"], resources=[stream_arn(self, "*")])
         )
+        suppress(
+            self.role,
+            {"AwsSolutions-IAM5": "ListStreams takes no stream name: stream/* is the narrowest"},
+        )
         document = api_gateway.openapi_document(
             s,
             self.role.role_arn,
@@ -102,6 +107,7 @@ class Api(Construct):
             stage = apigw.StageOptions(
                 stage_name=s.api_stage,
                 variables=variables,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
                 access_log_destination=apigw.LogGroupLogDestination(log_group),
                 access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
                     caller=False,
@@ -124,6 +130,21 @@ class Api(Construct):
             cloud_watch_role=s.deploy.access_logs,
             deploy_options=stage,
         )
+        reasons = {
+            "AwsSolutions-APIG2": "the OpenAPI body validates every record body "
+            "(x-amazon-apigateway-request-validator on PutRecord and PutRecords)",
+            "AwsSolutions-APIG3": "callers are throttled by the usage plan; a WAF web ACL is a "
+            "monthly cost left to the operator",
+        }
+        if s.deploy.access_logs:
+            reasons["AwsSolutions-IAM4"] = (
+                "AmazonAPIGatewayPushToCloudWatchLogs is the policy API Gateway documents for "
+                "writing its logs"
+            )
+        else:
+            reasons["AwsSolutions-APIG1"] = "the sandbox has no CloudWatch Logs; aws logs access"
+            reasons["AwsSolutions-APIG6"] = "the sandbox has no CloudWatch Logs; aws logs errors"
+        suppress(self.api, reasons)
         # LocalStack creates the API with this id, so its URL outlives a LocalStack restart; in
         # AWS it is only a tag (see pinpipe.aws.identity).
         Tags.of(self.api).add(identity.CUSTOM_ID_TAG, rest_api_id)

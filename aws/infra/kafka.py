@@ -8,17 +8,20 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from aws_cdk import Fn, Stack
+from aws_cdk import Fn, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_elasticloadbalancingv2_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_msk as msk
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from pinpipe.aws.infra.ingest import retention
+from pinpipe.aws.infra.nag import suppress
 from pinpipe.aws.infra.network import Network
 from pinpipe.config import PROJECT_ROOT, Settings
 
@@ -60,10 +63,24 @@ class Kafka(Construct):
             )
             self.cluster_arn = serverless.attr_arn
         else:
+            broker_log = logs.LogGroup(
+                self,
+                "BrokerLog",
+                log_group_name=f"/pinpipe/{s.uid}/msk-brokers",
+                retention=retention(s.deploy.log_retention_days),
+                removal_policy=RemovalPolicy.DESTROY,
+            )
             provisioned = msk.CfnCluster(
                 self,
                 "Cluster",
                 cluster_name=name,
+                logging_info=msk.CfnCluster.LoggingInfoProperty(
+                    broker_logs=msk.CfnCluster.BrokerLogsProperty(
+                        cloud_watch_logs=msk.CfnCluster.CloudWatchLogsProperty(
+                            enabled=True, log_group=broker_log.log_group_name
+                        )
+                    )
+                ),
                 kafka_version=s.deploy.msk_kafka_version,
                 number_of_broker_nodes=s.deploy.msk_brokers_per_az * 2,
                 client_authentication={**iam_only, "unauthenticated": {"enabled": False}},
@@ -152,7 +169,12 @@ class RestProxyHost(Construct):
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
             description="The REST proxy host: write the pipeline's topics, read its own code",
         )
-        code.grant_read(role)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"],
+                resources=[f"arn:aws:s3:::{code.s3_bucket_name}/{code.s3_object_key}"],
+            )
+        )
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"],
@@ -178,7 +200,7 @@ class RestProxyHost(Construct):
         )
         group = ec2.SecurityGroup(self, "Host", vpc=vpc, description="REST proxy host")
         group.add_ingress_rule(
-            ec2.Peer.ipv4(vpc.vpc_cidr_block), ec2.Port.tcp(REST_PROXY_PORT), "from the NLB"
+            ec2.Peer.ipv4(s.deploy.vpc_cidr), ec2.Port.tcp(REST_PROXY_PORT), "from the NLB"
         )
         user_data = ec2.UserData.for_linux()
         topics = ",".join(s.topics.values())
@@ -219,6 +241,7 @@ class RestProxyHost(Construct):
             role=role,
             user_data=user_data,
             require_imdsv2=True,
+            detailed_monitoring=True,
             block_devices=[
                 ec2.BlockDevice(
                     device_name="/dev/xvda",
@@ -227,9 +250,17 @@ class RestProxyHost(Construct):
             ],
         )
         instance.add_security_group(kafka.client_group)
+        suppress(
+            instance,
+            {
+                "AwsSolutions-EC29": "termination protection would stop `pinpipe destroy`; "
+                "CloudFormation replaces the instance on change and systemd restarts the proxy"
+            },
+        )
         nlb = elbv2.NetworkLoadBalancer(
             self, "Nlb", vpc=vpc, internet_facing=False, vpc_subnets=network.private
         )
+        nlb.log_access_logs(network.access_logs, prefix="rest-proxy-nlb")
         listener = nlb.add_listener("Proxy", port=REST_PROXY_PORT)
         listener.add_targets(
             "Host",

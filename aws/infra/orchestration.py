@@ -13,6 +13,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from pinpipe.aws.infra.nag import suppress
 from pinpipe.aws.infra.network import Network
 from pinpipe.config import PROJECT_ROOT, Settings
 
@@ -60,6 +61,8 @@ class Orchestration(Construct):
             encryption=s3.BucketEncryption.S3_MANAGED,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
+            server_access_logs_bucket=network.access_logs,
+            server_access_logs_prefix="airflow-bucket/",
             removal_policy=RemovalPolicy.DESTROY,
         )
         dags = s3deploy.BucketDeployment(
@@ -92,7 +95,12 @@ class Orchestration(Construct):
             ),
             description="MWAA: read its bucket, log, use its queues, read the pipeline's secrets",
         )
-        self.bucket.grant_read(role)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject*", "s3:GetBucket*", "s3:List*"],
+                resources=[self.bucket.bucket_arn, self.bucket.arn_for_objects("*")],
+            )
+        )
         region, account = stack.region, stack.account
         role.add_to_policy(
             iam.PolicyStatement(
@@ -145,6 +153,14 @@ class Orchestration(Construct):
                 actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
                 resources=[f"arn:aws:secretsmanager:{region}:{account}:secret:{prefix}/*"],
             )
+        )
+        suppress(
+            role,
+            {
+                "AwsSolutions-IAM5": "the execution role MWAA documents: its own bucket, its "
+                "log groups (airflow-<env>-*), its Celery queues, KMS through SQS only, metrics, "
+                "and the secrets under the pipeline's prefix"
+            },
         )
         group = ec2.SecurityGroup(self, "Group", vpc=network.vpc, description="MWAA")
         group.add_ingress_rule(group, ec2.Port.all_traffic(), "MWAA's own components")

@@ -22,7 +22,8 @@ from constructs import Construct
 from pinpipe.aws.infra.connect import SinkConnector
 from pinpipe.aws.infra.ingest import Api, Streams
 from pinpipe.aws.infra.kafka import Kafka, RestProxyHost
-from pinpipe.aws.infra.network import Network
+from pinpipe.aws.infra.nag import suppress
+from pinpipe.aws.infra.network import Network, access_log_bucket
 from pinpipe.aws.infra.orchestration import Orchestration
 from pinpipe.aws.infra.outputs import (
     OUTPUT_API_ID,
@@ -44,6 +45,10 @@ class BuildInputs:
 
     plugin_dir: Path
     work_dir: Path
+
+
+# The construct ids of the handler functions the CDK adds to a stack by itself.
+CDK_HANDLERS = ("Custom::CDKBucketDeployment", "AWS679f53fac002430cb0da5b7982bd2287")
 
 
 class PipelineStack(Stack):
@@ -85,6 +90,7 @@ class PipelineStack(Stack):
         s = s.model_copy(update={"uid": uid})
         for part in parts:
             self.add_metadata(f"pinpipe:part:{part}", True)
+        access_logs = access_log_bucket(self, "AccessLogs") if parts & {"lake", "kafka"} else None
         lake: s3.IBucket
         if "lake" in parts:
             lake = s3.Bucket(
@@ -94,6 +100,8 @@ class PipelineStack(Stack):
                 encryption=s3.BucketEncryption.S3_MANAGED,
                 block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
                 enforce_ssl=True,
+                server_access_logs_bucket=access_logs,
+                server_access_logs_prefix="lake/",
                 # `pinpipe destroy` keeps the data unless asked (--delete-data).
                 removal_policy=RemovalPolicy.RETAIN,
             )
@@ -102,7 +110,8 @@ class PipelineStack(Stack):
             lake = s3.Bucket.from_bucket_name(self, "Lake", s.bucket)
         streams = Streams(self, "Streams", s=s, create="streams" in parts)
         if "kafka" in parts:
-            network = Network(self, "Network", s=s)
+            assert access_logs is not None
+            network = Network(self, "Network", s=s, access_logs=access_logs)
             kafka = Kafka(self, "Kafka", s=s, network=network)
             CfnOutput(self, OUTPUT_BOOTSTRAP, value=kafka.bootstrap)
             host = RestProxyHost(
@@ -148,3 +157,17 @@ class PipelineStack(Stack):
         CfnOutput(self, OUTPUT_API_ID, value=api.api.rest_api_id)
         if api.api_key_id:
             CfnOutput(self, OUTPUT_API_KEY_ID, value=api.api_key_id)
+        # Lambda functions the CDK itself adds: BucketDeployment's and AwsCustomResource's.
+        for child in self.node.children:
+            if child.node.id.startswith(CDK_HANDLERS):
+                suppress(
+                    child,
+                    {
+                        "AwsSolutions-IAM4": "AWSLambdaBasicExecutionRole (logs only), as the "
+                        "CDK sets it on its own handler functions",
+                        "AwsSolutions-IAM5": "the CDK's BucketDeployment copies from the asset "
+                        "bucket into MWAA's bucket; its grants are the CDK's",
+                        "AwsSolutions-L1": "a handler function of the CDK; aws-cdk-lib picks its "
+                        "runtime",
+                    },
+                )

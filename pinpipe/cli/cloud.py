@@ -52,7 +52,8 @@ def deploy(
         target = out or Path("cdk.out")
         if target.exists():
             shutil.rmtree(target)
-        assembly = cloud.synth(s, out=target, progress=console.print)
+        assembly = cloud.synth(s, progress=console.print)
+        shutil.copytree(assembly.directory, target)
         files = assembly.assets.get("files", {})
         console.print(
             f"wrote {target / (cloud.STACK_ID + '.template.json')} "
@@ -82,14 +83,16 @@ def destroy(
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
 ) -> None:
-    """Remove what `pinpipe deploy` made. The lake bucket is kept unless --delete-data."""
+    """Remove what `pinpipe deploy` made (under the local profile also the pipeline's streams,
+    topics and connector in the sandbox). The lake bucket is kept unless --delete-data."""
     from pinpipe.aws import deploy as cloud
+    from pinpipe.aws.provision import teardown
 
     s = _settings(profile)
-    what = "the stack and the lake's data" if delete_data else "the stack (the lake is kept)"
-    if not yes and not typer.confirm(f"Destroy {cloud.stack_name(s)}: {what}?"):
+    what = "everything and the lake's data" if delete_data else "everything but the lake"
+    if not yes and not typer.confirm(f"Destroy pipeline {s.uid} ({s.profile}): {what}?"):
         raise typer.Exit(1)
-    removed = cloud.destroy(s, delete_data=delete_data, progress=console.print)
+    removed = teardown(s, delete_data=delete_data, step=console.print)
     if not removed:
         raise PinpipeError(f"{cloud.stack_name(s)} is not deployed (profile {s.profile})")
-    console.print("removed: " + ", ".join(removed))
+    console.print("removed: " + ", ".join(removed), highlight=False)

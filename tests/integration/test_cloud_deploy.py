@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from confluent_kafka.admin import AdminClient
 
-from pinpipe.aws import api_gateway, deploy, identity
+from pinpipe.aws import api_gateway, deploy, identity, provision
 from pinpipe.aws.infra.outputs import OUTPUT_API_ID
 from pinpipe.aws_access import aws_client
 from pinpipe.config import PROJECT_ROOT, Settings
@@ -29,11 +30,7 @@ def fresh_uid(sandbox: Sandbox) -> Iterator[Settings]:
     """Settings for a uid with nothing deployed; its stack and registry record removed after."""
     s = sandbox.settings.model_copy(update={"uid": "cfn" + uuid.uuid4().hex[:9]})
     yield s
-    deploy.destroy(s)
-    registry = identity.registry(s)
-    pipelines = json.loads(registry.read_text())
-    pipelines.pop(s.uid, None)
-    registry.write_text(json.dumps(pipelines))
+    provision.teardown(s, delete_data=True)
 
 
 def _stack_status(s: Settings) -> str | None:
@@ -75,10 +72,32 @@ def test_deploy_creates_the_api_then_changes_nothing_then_destroy_removes_it(
     assert not second.applied and second.changes == []
     assert second.outputs[OUTPUT_API_ID] == api_id
 
-    assert deploy.destroy(s) == [deploy.stack_name(s)]
-    assert api_gateway.find_api_id(s) is None
+
+def test_destroy_with_the_local_profile_leaves_no_stack_stream_topic_or_api(
+    sandbox: Sandbox, fresh_uid: Settings
+) -> None:
+    s = fresh_uid
+    url = provision.provision(s)  # the sandbox's streams and topics, then the stack
+    assert url.endswith(f"/{identity.rest_api_id(s)}/{s.api_stage}")
+    kinesis = aws_client(s, "kinesis")
+    assert set(s.streams.values()) <= set(kinesis.list_streams()["StreamNames"])
+    assert s.uid in json.loads(identity.registry(s).read_text())
+
+    done = subprocess.run(
+        [PINPIPE, "destroy", "--profile", "local", "--yes"],
+        env={**sandbox.env, "PINPIPE_UID": s.uid},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
     assert _stack_status(s) in (None, "DELETE_COMPLETE")
-    assert deploy.destroy(s) == []
+    assert api_gateway.find_api_id(s) is None
+    assert not set(s.streams.values()) & set(kinesis.list_streams()["StreamNames"])
+    admin = AdminClient({"bootstrap.servers": s.endpoints.kafka_bootstrap})
+    assert not set(s.topics.values()) & set(admin.list_topics(timeout=10).topics)
+    assert s.uid not in json.loads(identity.registry(s).read_text())
+    assert provision.teardown(s) == []  # nothing left to remove
 
 
 def test_synth_only_writes_the_aws_templates_offline_without_credentials(

@@ -28,7 +28,8 @@ def _settings(profile: str, **deploy: Any) -> Settings:
 @pytest.fixture(scope="module")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict[str, Any]]]:
     import aws_cdk as cdk
-    from aws_cdk.assertions import Template
+    from aws_cdk.assertions import Annotations, Match, Template
+    from cdk_nag import AwsSolutionsChecks
 
     from pinpipe.aws.infra.app import default_inputs
     from pinpipe.aws.infra.stack import PipelineStack
@@ -56,7 +57,16 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, di
             env=cdk.Environment(region=s.region),
             synthesizer=synthesizer,
         )
-    yield {name: Template.from_stack(stack).to_json() for name, stack in stacks.items()}
+    cdk.Aspects.of(app).add(AwsSolutionsChecks())
+    templates = {name: Template.from_stack(stack).to_json() for name, stack in stacks.items()}
+    for name, stack in stacks.items():
+        annotations = Annotations.from_stack(stack)
+        findings = [
+            *annotations.find_error("*", Match.string_like_regexp("AwsSolutions-.*")),
+            *annotations.find_warning("*", Match.string_like_regexp("AwsSolutions-.*")),
+        ]
+        templates[f"nag:{name}"] = {"findings": [f"{f.id}: {f.entry.data}" for f in findings]}
+    yield templates
 
 
 def _resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -88,7 +98,7 @@ def _as_list(value: Any) -> list[Any]:
 def test_the_aws_stack_has_every_part_of_the_cloud(templates: dict[str, dict[str, Any]]) -> None:
     t = templates["aws"]
     for kind, count in {
-        "AWS::S3::Bucket": 2,  # the lake and MWAA's
+        "AWS::S3::Bucket": 3,  # the lake, MWAA's, and the access logs
         "AWS::Kinesis::Stream": 3,
         "AWS::ApiGateway::RestApi": 1,
         "AWS::ApiGateway::Stage": 1,
@@ -133,6 +143,13 @@ def test_every_api_operation_needs_an_api_key_and_the_plan_throttles(
     assert "DestinationArn" in stage["AccessLogSetting"]
     proxy = body["paths"]["/{proxy+}"]["x-amazon-apigateway-any-method"]
     assert proxy["x-amazon-apigateway-integration"]["connectionType"] == "VPC_LINK"
+
+
+@pytest.mark.parametrize("profile", ["aws", "aws-provisioned", "local"])
+def test_cdk_nag_awssolutions_finds_nothing_left_unjustified(
+    templates: dict[str, dict[str, Any]], profile: str
+) -> None:
+    assert templates[f"nag:{profile}"]["findings"] == []
 
 
 @pytest.mark.parametrize("profile", ["aws", "aws-provisioned", "local"])

@@ -1,4 +1,6 @@
-"""LocalStack: Kinesis, API Gateway, IAM and STS (the lake has its own object store).
+"""LocalStack: Kinesis, API Gateway, IAM, STS and CloudFormation (the lake has its own object
+store). The pipeline's REST API and role are a CloudFormation stack deployed into it from the
+same CDK app as in AWS (``pinpipe.aws.deploy``).
 
 Durability:
 - Kinesis runs on kinesis-mock, which saves its streams and records to
@@ -7,8 +9,8 @@ Durability:
   of the temporary one LocalStack clears; LocalStack's own snapshots are not used. A preload
   makes each save atomic (kinesis-mock rewrites the file in place), so a kill can lose the
   records acknowledged since the last complete save (``KINESIS_LOSS_WINDOW_S``), nothing else.
-- API Gateway, IAM and STS hold only what provisioning re-creates at every ``up``, with the
-  same names and the same REST API id (see ``pinpipe.aws.identity``).
+- API Gateway, IAM and CloudFormation hold only what provisioning re-deploys at every ``up``,
+  with the same names and the same REST API id (see ``pinpipe.aws.identity``).
 
 ``compose/localstack/run.py`` starts it with two changes to API Gateway: a body its validator
 cannot decode answers 400, as on AWS, not 500; and a call to a pipeline's API before ``up`` has
