@@ -291,12 +291,14 @@ def deploy(
     """Create or update the pipeline's stack; with ``diff_only``, only say what would change."""
     t0 = time.monotonic()
     account = caller_account(s)
+    bucket = _bootstrap_bucket(s, account) if infra_stack.needs_assets(s.deploy.parts) else None
     assembly = synth(s, progress=progress)
     name = stack_name(s)
     cf = aws_client(s, "cloudformation")
     template: dict[str, str] = {"TemplateBody": assembly.template_body}
     if assembly.assets.get("files") or len(assembly.template_body) > MAX_TEMPLATE_BODY:
-        bucket = _bootstrap_bucket(s, account)
+        if bucket is None:
+            raise ProvisionError(f"the stack {name} uploads files but has no asset bucket")
         if not diff_only:
             publish_assets(s, assembly, account, progress)
         if len(assembly.template_body) > MAX_TEMPLATE_BODY:

@@ -135,12 +135,18 @@ def delete_topics(s: Settings) -> list[str]:
     return existing
 
 
-def delete_streams(s: Settings) -> list[str]:
+def delete_streams(s: Settings, timeout: float = 60.0) -> list[str]:
+    """Delete the pipeline's streams and wait until they are gone (deleting takes a moment)."""
     kinesis = aws_client(s, "kinesis")
     existing = set(kinesis.list_streams().get("StreamNames", []))
     doomed = [name for name in s.streams.values() if name in existing]
     for name in doomed:
         kinesis.delete_stream(StreamName=name, EnforceConsumerDeletion=True)
+    deadline = time.monotonic() + timeout
+    while set(doomed) & set(kinesis.list_streams().get("StreamNames", [])):
+        if time.monotonic() > deadline:
+            raise ProvisionError(f"streams {', '.join(doomed)} still listed after {timeout:.0f}s")
+        time.sleep(0.2)
     return doomed
 
 

@@ -9,15 +9,9 @@ from pathlib import Path
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from pinpipe.aws.infra.outputs import stack_name
+from pinpipe.aws.infra.outputs import needs_assets, stack_name
 from pinpipe.aws.infra.stack import BuildInputs, PipelineStack
 from pinpipe.config import Settings, load_settings
-
-
-def needs_assets(s: Settings) -> bool:
-    """Whether the stack uploads files (the sink's jars, the REST proxy's code, the DAGs), and so
-    needs a CDK-bootstrapped account; the sandbox's stack does not."""
-    return "kafka" in s.deploy.parts
 
 
 def build(
@@ -34,7 +28,9 @@ def build(
     # unit tests fail on any that is not suppressed with a reason (see nag.py).
     cdk.Aspects.of(app).add(AwsSolutionsChecks())
     synthesizer: cdk.IStackSynthesizer = (
-        cdk.CliCredentialsStackSynthesizer() if needs_assets(s) else cdk.BootstraplessSynthesizer()
+        cdk.CliCredentialsStackSynthesizer()
+        if needs_assets(s.deploy.parts)
+        else cdk.BootstraplessSynthesizer()
     )
     PipelineStack(
         app,

@@ -17,5 +17,11 @@ PARAM_REST_API_ID = "RestApiId"
 PARAM_BACKEND_HOST = "BackendHost"
 
 
+def needs_assets(parts: tuple[str, ...]) -> bool:
+    """Whether the stack uploads files (the sink's jars, the REST proxy's code, the DAGs), and so
+    needs a CDK-bootstrapped account; the sandbox's stack does not."""
+    return "kafka" in parts
+
+
 def stack_name(uid: str) -> str:
     return f"pinpipe-{uid}"

@@ -142,5 +142,29 @@ def test_deploy_without_credentials_says_what_to_run(tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 2
-    assert "no AWS credentials found: run `aws configure`" in done.stderr
+    assert "no AWS credentials found: run `aws configure`" in " ".join(done.stderr.split())
+    assert "Traceback" not in done.stderr
+
+
+def test_deploy_to_an_account_not_bootstrapped_says_what_to_run(sandbox: Sandbox) -> None:
+    """The aws profile against an AWS API that has never been CDK-bootstrapped (LocalStack)."""
+    localstack = f"http://127.0.0.1:{sandbox.settings.ports.localstack}"
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": sandbox.env.get("HOME", "/tmp"),
+        "PINPIPE_STATE_DIR": str(sandbox.settings.state_dir),
+        "AWS_ENDPOINT_URL": localstack,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+    }
+    done = subprocess.run(
+        [PINPIPE, "deploy", "--profile", "aws"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    message = " ".join(done.stderr.split())
+    assert "is not CDK-bootstrapped in eu-west-1: run `npx aws-cdk@2 bootstrap aws://" in message
     assert "Traceback" not in done.stderr
