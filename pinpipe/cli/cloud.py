@@ -17,7 +17,7 @@ console = Console()
 ProfileOption = Annotated[
     str | None,
     typer.Option(
-        "--profile", help="profile to deploy (aws, local); default: PINPIPE_PROFILE or pinpipe.toml"
+        "--profile", help="aws or local; default: PINPIPE_PROFILE, else pinpipe.toml's, else local"
     ),
 ]
 
@@ -42,9 +42,11 @@ def deploy(
 ) -> None:
     """Deploy the pipeline's cloud stack (the CDK app in aws/infra) for the profile.
 
-    Under the aws profile this creates the lake bucket, streams, REST API with its key and usage
-    plan, VPC, MSK, the REST proxy host, MSK Connect and MWAA; under local only what LocalStack
-    hosts for the sandbox. A deployment with nothing to change changes nothing."""
+    aws: lake, streams, API with key and usage plan, VPC, MSK, REST proxy, MSK Connect, MWAA.
+
+    local: the API and its role, into the sandbox's LocalStack.
+
+    A deployment with nothing to change changes nothing."""
     from pinpipe.aws import deploy as cloud
 
     s = _settings(profile)

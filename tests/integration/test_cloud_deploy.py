@@ -14,11 +14,14 @@ import pytest
 import requests
 from confluent_kafka.admin import AdminClient
 
+from pinpipe import source
 from pinpipe.aws import api_gateway, deploy, identity, provision
 from pinpipe.aws.infra.outputs import OUTPUT_API_ID
 from pinpipe.aws_access import aws_client
 from pinpipe.config import PROJECT_ROOT, Settings
+from pinpipe.services import emulator
 from tests.sandbox import Sandbox
+from tests.stores import stream_records
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -168,3 +171,23 @@ def test_deploy_to_an_account_not_bootstrapped_says_what_to_run(sandbox: Sandbox
     message = " ".join(done.stderr.split())
     assert "is not CDK-bootstrapped in eu-west-1: run `npx aws-cdk@2 bootstrap aws://" in message
     assert "Traceback" not in done.stderr
+
+
+def test_a_keyed_api_refuses_calls_without_the_key_and_the_emulator_sends_it(
+    fresh_uid: Settings, tmp_path: Path
+) -> None:
+    """As under the aws profile: every operation needs the key the stack created."""
+    s = fresh_uid.model_copy(
+        update={"deploy": fresh_uid.deploy.model_copy(update={"api_key_required": True})}
+    )
+    url = provision.provision(s)
+    assert requests.get(f"{url}/streams", timeout=30).status_code == 403
+    key = provision.api_key(s)
+    assert requests.get(f"{url}/streams", headers={"x-api-key": key}, timeout=30).ok
+
+    db = f"sqlite:///{tmp_path / 'source.db'}"
+    source.generate(s, rows=5, db_url=db)
+    report = emulator.run(s, emulator.RunOptions(path="stream", count=5, db_url=db))
+    assert report.ok and report.counters.delivered_records == 15
+    kinesis = aws_client(s, "kinesis")
+    assert sum(len(list(stream_records(kinesis, name))) for name in s.streams.values()) == 15
