@@ -90,6 +90,9 @@ def _launch(s: Settings) -> Launch:
         "GATEWAY_LISTEN": f"{s.bind_host}:{s.ports.localstack}",
         "GATEWAY_SERVER": "hypercorn",
         "SERVICES": ",".join(SERVICES),
+        # Loaded at start, not at first use: until API Gateway is loaded, a call to an invoke
+        # URL falls through to LocalStack's catch-all and gets a 404, which clients give up on.
+        "EAGER_SERVICE_LOADING": "1",
         "PERSISTENCE": "1",
         "KINESIS_PERSISTENCE": "1",
         "KINESIS_MOCK_PERSIST_INTERVAL": KINESIS_PERSIST_INTERVAL,
@@ -115,13 +118,13 @@ def _health(s: Settings) -> Health:
         states = requests.get(url, timeout=2).json().get("services", {})
     except (requests.RequestException, ValueError) as e:
         return Health(False, f"GET {url}: {type(e).__name__}")
-    bad = [n for n in SERVICES if states.get(n) not in ("available", "running")]
+    bad = [n for n in SERVICES if states.get(n) != "running"]
     return Health(not bad, f"not ready: {', '.join(bad)}" if bad else "")
 
 
 SERVICE = Service(
     name="localstack",
-    description="LocalStack: Kinesis, API Gateway, IAM, STS",
+    description="LocalStack: Kinesis, API Gateway, IAM, STS, CloudFormation",
     ports=("localstack",),
     depends_on=(),
     prepare=_prepare,
