@@ -6,16 +6,14 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from aws_cdk import RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kafkaconnect as kafkaconnect
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from pinpipe.aws import connector
-from pinpipe.aws.infra.ingest import retention
+from pinpipe.aws.infra.ingest import pipeline_log_group
 from pinpipe.aws.infra.kafka import Kafka
 from pinpipe.aws.infra.nag import suppress
 from pinpipe.aws.infra.network import Network
@@ -68,12 +66,7 @@ class SinkConnector(Construct):
             assumed_by=iam.ServicePrincipal("kafkaconnect.amazonaws.com"),
             description="The S3 sink: read the pipeline's topics, write the lake's topics/ prefix",
         )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"],
-                resources=[kafka.cluster_arn],
-            )
-        )
+        kafka.grant_connect(role)
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"],
@@ -124,13 +117,7 @@ class SinkConnector(Construct):
                 "(__amazon_msk_connect_*)"
             },
         )
-        log_group = logs.LogGroup(
-            self,
-            "Log",
-            log_group_name=f"/pinpipe/{s.uid}/s3-sink",
-            retention=retention(s.deploy.log_retention_days),
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        log_group = pipeline_log_group(self, "Log", s, "s3-sink")
         config = connector.connector_config(s)
         config.pop("aws.access.key.id", None)
         config.pop("aws.secret.access.key", None)

@@ -97,13 +97,7 @@ class Api(Construct):
             variables["vpcLinkId"] = vpc_link_id
         stage = apigw.StageOptions(stage_name=s.api_stage, variables=variables)
         if s.deploy.access_logs:
-            log_group = logs.LogGroup(
-                self,
-                "AccessLog",
-                log_group_name=f"/pinpipe/{s.uid}/api-access",
-                retention=retention(s.deploy.log_retention_days),
-                removal_policy=RemovalPolicy.DESTROY,
-            )
+            log_group = pipeline_log_group(self, "AccessLog", s, "api-access")
             stage = apigw.StageOptions(
                 stage_name=s.api_stage,
                 variables=variables,
@@ -162,6 +156,18 @@ class Api(Construct):
             key = self.api.add_api_key("ApiKey", api_key_name=f"pinpipe-{s.uid}")
             plan.add_api_key(key)
             self.api_key_id = key.key_id
+
+
+def pipeline_log_group(scope: Construct, id: str, s: Settings, name: str) -> logs.LogGroup:
+    """A CloudWatch log group ``/pinpipe/<uid>/<name>``, kept as the profile says, removed with
+    the stack."""
+    return logs.LogGroup(
+        scope,
+        id,
+        log_group_name=f"/pinpipe/{s.uid}/{name}",
+        retention=retention(s.deploy.log_retention_days),
+        removal_policy=RemovalPolicy.DESTROY,
+    )
 
 
 def retention(days: int) -> logs.RetentionDays:

@@ -8,19 +8,18 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from aws_cdk import Fn, RemovalPolicy, Stack
+from aws_cdk import Fn, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_elasticloadbalancingv2_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_msk as msk
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from pinpipe.aws.infra.ingest import retention
+from pinpipe.aws.infra.ingest import pipeline_log_group
 from pinpipe.aws.infra.nag import suppress
 from pinpipe.aws.infra.network import Network
 from pinpipe.config import PROJECT_ROOT, Settings
@@ -63,13 +62,7 @@ class Kafka(Construct):
             )
             self.cluster_arn = serverless.attr_arn
         else:
-            broker_log = logs.LogGroup(
-                self,
-                "BrokerLog",
-                log_group_name=f"/pinpipe/{s.uid}/msk-brokers",
-                retention=retention(s.deploy.log_retention_days),
-                removal_policy=RemovalPolicy.DESTROY,
-            )
+            broker_log = pipeline_log_group(self, "BrokerLog", s, "msk-brokers")
             provisioned = msk.CfnCluster(
                 self,
                 "Cluster",
@@ -114,6 +107,15 @@ class Kafka(Construct):
             install_latest_aws_sdk=False,
         )
         self.bootstrap = brokers.get_response_field("BootstrapBrokerStringSaslIam")
+
+    def grant_connect(self, role: iam.IRole) -> None:
+        """Let ``role`` connect to the cluster and describe it (topics are granted apart)."""
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"],
+                resources=[self.cluster_arn],
+            )
+        )
 
     def arn(self, kind: str, name: str) -> str:
         """The ARN of one of the cluster's topics or groups (``name`` may end with ``*``)."""
@@ -175,12 +177,7 @@ class RestProxyHost(Construct):
                 resources=[f"arn:aws:s3:::{code.s3_bucket_name}/{code.s3_object_key}"],
             )
         )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"],
-                resources=[kafka.cluster_arn],
-            )
-        )
+        kafka.grant_connect(role)
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=[
