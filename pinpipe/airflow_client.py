@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -65,11 +66,32 @@ class AirflowClient:
             time.sleep(2)
 
     def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
-        self._call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+        """Start a run now and unpause the DAG. When a scheduled run is due, the run takes its
+        logical date, so the scheduler does not start that run as well (a manual run would
+        otherwise queue behind it: one active run at a time)."""
+        due = self._due_logical_date(dag_id)
         run = self._call(
-            "POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf or {}}
+            "POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": due, "conf": conf or {}}
         )
+        self._call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
         return str(run["dag_run_id"])
+
+    def _due_logical_date(self, dag_id: str) -> str | None:
+        """The logical date of the scheduled run that is due and not made yet, if any."""
+        dag = self._call("GET", f"/dags/{dag_id}")
+        logical, run_after = dag.get("next_dagrun_logical_date"), dag.get("next_dagrun_run_after")
+        if not logical or not run_after:
+            return None
+        if datetime.fromisoformat(run_after) > datetime.now(UTC):
+            return None
+        same_date = {"logical_date_gte": logical, "logical_date_lte": logical, "limit": 1}
+        runs = self._call("GET", f"/dags/{dag_id}/dagRuns", params=same_date)
+        return None if runs.get("dag_runs") else str(logical)
+
+    def run_types(self, dag_id: str) -> list[str]:
+        """How each run of the DAG came about: manual, scheduled, backfill, asset_triggered."""
+        runs = self._call("GET", f"/dags/{dag_id}/dagRuns", params={"limit": 1000})["dag_runs"]
+        return [str(run["run_type"]) for run in runs]
 
     def total_runs(self) -> int:
         """DAG runs Airflow knows of, every DAG together."""

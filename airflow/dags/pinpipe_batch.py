@@ -46,6 +46,9 @@ def _landed_everywhere(uid: str) -> bool:
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
+    # Starting the stack does not start a run: the first one is asked for (`pinpipe batch
+    # trigger`, `make demo`, or unpausing it in the UI), and daily runs follow from there.
+    is_paused_upon_creation=True,
     default_args=DEFAULT_ARGS,
     tags=["pinpipe", "batch"],
 )

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from pinpipe import tables
+from pinpipe.airflow_client import AirflowClient
+from pinpipe.batch import DAG_ID
 from pinpipe.contract import SOURCE_TABLES
 from pinpipe.source import db
 from pinpipe.spark import lake
@@ -47,3 +49,7 @@ def test_a_second_run_over_the_same_data_gives_the_same_tables(pipeline: Pipelin
     pipeline.ok("batch", "trigger", "--uid", pipeline.settings.uid, timeout=1500)
     after = {name: sorted(map(str, tables.rows(pipeline.settings, name))) for name in lake.GOLD}
     assert after == before
+    # The sandbox started no scheduled run of its own, before or alongside the asked-for ones:
+    # the first trigger took the due scheduled run's place.
+    run_types = AirflowClient.login(pipeline.settings).run_types(DAG_ID)
+    assert run_types and set(run_types) == {"manual"}, run_types

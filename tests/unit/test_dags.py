@@ -35,6 +35,7 @@ def test_batch_dag_runs_daily_in_order_with_retries(
     dag = load_dags(tmp_path, monkeypatch).dags["pinpipe_batch"]
     assert dag.schedule == "@daily" or str(dag.timetable.summary) == "@daily"
     assert not dag.catchup and dag.max_active_runs == 1
+    assert dag.is_paused_upon_creation  # starting the stack starts no run
     order = [
         "check_landed_data",
         "clean_pin",
