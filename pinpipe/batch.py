@@ -25,13 +25,18 @@ class DagRun:
     url: str  # the DAG's page in the Airflow UI
 
 
-def run_here(s: Settings, step: str = "all") -> dict[str, Any]:
-    """Run the batch steps in one Spark session in this process; returns the job's summary."""
+def run_here(
+    s: Settings, step: str = "all", full: bool = False, wait_s: float | None = None
+) -> dict[str, Any]:
+    """Run the batch steps in one Spark session in this process; returns the job's summary.
+    ``full`` rebuilds from every landed object; ``wait_s`` bounds the wait for another run."""
     from pinpipe.spark.batch import job
 
     if step not in STEPS:
         raise PinpipeError(f"unknown step {step!r}: use {', '.join(STEPS)}")
     args = [step, "--post-years", s.batch.post_years, "--join-years", s.batch.join_years]
+    args += ["--full"] if full else []
+    args += ["--wait", str(wait_s)] if wait_s is not None else []
     return job.main([*args, "--uid", s.uid])
 
 

@@ -42,6 +42,11 @@ def checkpoint_path(s: Settings, table: str) -> str:
     return f"{root(s)}/checkpoints/streaming/{table}"
 
 
+def batch_checkpoint_path(s: Settings, table: str) -> str:
+    """Which landed objects of a topic the batch job has read."""
+    return f"{root(s)}/checkpoints/batch/{table}"
+
+
 def streaming_table(s: Settings, table: str) -> str:
     return contract.streaming_table(s.uid, table)
 

@@ -17,9 +17,22 @@ console = Console()
 @app.command()
 def run(
     step: Annotated[str, typer.Argument(help="all, clean or analytics")] = "all",
+    full: Annotated[
+        bool, typer.Option("--full", help="read every landed object again and rebuild the tables")
+    ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait/--no-wait", help="wait while another run writes the tables, or exit at once"
+        ),
+    ] = True,
 ) -> None:
-    """Run the Spark batch jobs here, in one Spark session, without Airflow."""
-    batch.run_here(settings(), step)
+    """Run the Spark batch jobs here, in one Spark session, without Airflow.
+
+    Cleaning reads only what landed since the last run and merges it into the tables; --full
+    reads everything again. Another run writing the same tables (the batch DAG) is waited for.
+    """
+    batch.run_here(settings(), step, full=full, wait_s=None if wait else 0)
 
 
 @app.command()

@@ -84,7 +84,7 @@ class Emulator:
             return (
                 "POST",
                 f"{base}/topics/{topic}",
-                payloads.kafka_records(rows),
+                payloads.kafka_records(table, rows),
                 payloads.KAFKA_JSON_V2,
             )
         stream = self.s.streams[table.short]

@@ -14,9 +14,10 @@ def partition_key(table: SourceTable, row: dict[str, Any]) -> str:
     return str(row[table.key])
 
 
-def kafka_records(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """``POST /topics/<topic>`` body: one or many records."""
-    return {"records": [{"value": to_wire(row)} for row in rows]}
+def kafka_records(table: SourceTable, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """``POST /topics/<topic>`` body: one or many records, keyed by the join key so every
+    delivery of a row goes to the same partition and their offsets order them."""
+    return {"records": [{"key": row[table.key], "value": to_wire(row)} for row in rows]}
 
 
 def kinesis_record(stream: str, table: SourceTable, row: dict[str, Any]) -> dict[str, Any]:

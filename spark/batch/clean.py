@@ -135,8 +135,10 @@ def clean_user(df: DataFrame) -> tuple[DataFrame, DataFrame]:
 
 
 def latest_per_key(df: DataFrame) -> DataFrame:
-    """One row per ``ind``: the latest delivery (highest position) wins."""
-    latest = Window.partitionBy("ind").orderBy(F.col("position").desc())
+    """One row per ``ind``: the latest delivery (highest position) wins. Streaming positions are
+    arrival times, equal for records of the same millisecond: the sequence number at the end of
+    ``source`` decides between those."""
+    latest = Window.partitionBy("ind").orderBy(F.col("position").desc(), F.col("source").desc())
     return (
         df.withColumn("_n", F.row_number().over(latest)).where(F.col("_n") == 1).drop("_n", *ORIGIN)
     )

@@ -1,11 +1,13 @@
 """The batch pipeline: landed JSON -> silver Delta tables (+ quarantine) -> gold Delta tables.
 
-Each step reads everything landed so far and overwrites its outputs, so a re-run over the same
-input gives the same tables and a run over new input includes it. Steps:
+Cleaning reads only the objects landed since the last run and merges them into the silver
+tables (``--full`` reads everything again and rebuilds them); gold is computed from silver.
+One run at a time writes a pipeline user's tables: a second one waits for the first. Steps:
 
     python -m pinpipe.spark.batch.job clean --table pin     # one silver table
     python -m pinpipe.spark.batch.job analytics             # the nine gold tables
     python -m pinpipe.spark.batch.job all                   # everything, in one session
+    python -m pinpipe.spark.batch.job all --full            # rebuild from every landed object
 
 The same file runs on Databricks (as a Python task with these parameters) under the aws profile.
 """
@@ -16,10 +18,13 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
+from pinpipe import writer_lock
 from pinpipe.config import Settings, load_settings
 from pinpipe.contract import (
     BY_SHORT,
@@ -28,50 +33,88 @@ from pinpipe.contract import (
     parse_year_range,
     year_range_text,
 )
-from pinpipe.spark import lake
+from pinpipe.spark import lake, merge
 from pinpipe.spark.batch import analytics, clean, landed
 from pinpipe.spark.session import get_spark
 
+DEFAULT_LOCK_WAIT_S = 1800.0
 
-def write_table(df: DataFrame, path: str, replace_where: str | None = None) -> None:
-    writer = df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
-    if replace_where:
-        writer = writer.option("replaceWhere", replace_where).option("overwriteSchema", "false")
-    writer.save(path)
+
+def write_table(df: DataFrame, path: str) -> None:
+    df.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(path)
 
 
 def read_table(spark: SparkSession, s: Settings, name: str) -> DataFrame:
     return spark.read.format("delta").load(lake.table_path(s, name))
 
 
-def clean_table(spark: SparkSession, s: Settings, table: str) -> dict[str, Any]:
-    """Landed records of one topic -> its silver table; unparseable ones -> quarantine."""
-    raw = landed.read_landed(spark, lake.landed_topic(s, table)).cache()
-    silver, rejected = clean.clean(raw, BY_SHORT[table])
-    write_table(silver, lake.table_path(s, table))
+def clean_table(spark: SparkSession, s: Settings, table: str, full: bool = False) -> dict[str, Any]:
+    """Objects landed for one topic since the last run -> merged into its silver table (the
+    later delivery of a key wins); unparseable records -> quarantine.
+
+    A checkpoint per table remembers which objects were read. ``full`` forgets it, so every
+    landed object is read again and the tables are rebuilt from them.
+    """
+    checkpoint = lake.batch_checkpoint_path(s, table)
+    if full:
+        landed.delete_path(spark, checkpoint)
+    silver_path = lake.table_path(s, table)
     quarantine_path = lake.table_path(s, lake.QUARANTINE)
-    if landed.path_exists(spark, quarantine_path):
-        write_table(rejected, quarantine_path, replace_where=f"source_table = '{table}'")
-    else:
-        rejected.write.format("delta").partitionBy("source_table").save(quarantine_path)
-    summary = {
-        "landed": raw.count(),
-        "silver": read_table(spark, s, table).count(),
+    objects = 0
+    topic = lake.landed_topic(s, table)
+    if landed.path_exists(spark, topic):
+        query = (
+            landed.stream_landed(spark, topic)
+            .writeStream.foreachBatch(partial(write_batch, table, silver_path, quarantine_path))
+            .option("checkpointLocation", checkpoint)
+            .trigger(availableNow=True)
+            .start()
+        )
+        query.awaitTermination()
+        objects = sum(p["numInputRows"] for p in query.recentProgress)
+    if not landed.path_exists(spark, silver_path):  # nothing landed yet: empty tables
+        empty = landed.empty_records(spark)
+        write_batch(table, silver_path, quarantine_path, empty, 0)
+    return {
+        "objects_read": objects,
+        "silver": read_table(spark, s, table).count(),  # Delta answers counts from its log
         "quarantined": read_table(spark, s, lake.QUARANTINE)
         .where(f"source_table = '{table}'")
         .count(),
     }
-    raw.unpersist()
-    return summary
 
 
-def run_analytics(spark: SparkSession, s: Settings, years: analytics.YearRanges) -> dict[str, int]:
+def write_batch(
+    table: str, silver_path: str, quarantine_path: str, records: DataFrame, batch_id: int
+) -> None:
+    """One batch of newly landed records -> silver and quarantine. The first batch of a
+    checkpoint replaces the tables (a rebuild); later ones merge into them."""
+    records = records.persist()  # parsed once for both outputs: each object is read once
+    try:
+        silver, rejected = clean.clean(records, BY_SHORT[table])
+        if batch_id == 0:
+            write_table(silver, silver_path)
+            merge.replace_quarantine(rejected, quarantine_path, table)
+        else:
+            merge.upsert_latest(silver, silver_path)
+            merge.insert_new_quarantine(rejected, quarantine_path, table)
+    finally:
+        records.unpersist()
+
+
+def run_analytics(spark: SparkSession, s: Settings, years: analytics.YearRanges) -> dict[str, Any]:
     pin, geo, user = (read_table(spark, s, t).cache() for t in lake.SILVER)
     rows = {}
     for name, df in analytics.gold_tables(pin, geo, user, years).items():
         write_table(df, lake.table_path(s, name))
         rows[name] = read_table(spark, s, name).count()
-    return rows
+    return {"rows": rows}
+
+
+def timed(step: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    started = time.monotonic()
+    out = step(*args)
+    return {**out, "seconds": round(time.monotonic() - started, 1)}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -90,23 +133,37 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--join-years", default=year_range_text(JOIN_YEARS), help="year range of joins (gold)"
     )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="for clean: read every landed object again and rebuild the tables (default: only "
+        "objects landed since the last run)",
+    )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=DEFAULT_LOCK_WAIT_S,
+        help="seconds to wait while another run writes the same tables (default %(default)s)",
+    )
     parser.add_argument("--summary-file", help="also write the step's summary as JSON here")
     parser.add_argument("--uid", default="", help="pipeline user id (default: the configured one)")
     args = parser.parse_args(argv)
 
     s = load_settings(**({"uid": args.uid} if args.uid else {}))
-    spark = get_spark(s, f"pinpipe-batch-{args.step}")
-    summary: dict[str, Any] = {"step": args.step}
-    t0 = time.monotonic()
-    if args.step in ("clean", "all"):
-        tables = [args.table] if args.table else list(lake.SILVER)
-        summary["clean"] = {t: clean_table(spark, s, t) for t in tables}
-    if args.step in ("analytics", "all"):
-        ranges = analytics.YearRanges(
-            posts=parse_year_range(args.post_years), joins=parse_year_range(args.join_years)
-        )
-        summary["gold"] = run_analytics(spark, s, ranges)
-    summary["seconds"] = round(time.monotonic() - t0, 1)
+    step = args.step + (f" --table {args.table}" if args.table else "")
+    with writer_lock.batch_tables(s, writer_lock.holder_description(step), args.wait):
+        spark = get_spark(s, f"pinpipe-batch-{args.step}")
+        summary: dict[str, Any] = {"step": args.step, "full": args.full}
+        t0 = time.monotonic()
+        if args.step in ("clean", "all"):
+            tables = [args.table] if args.table else list(lake.SILVER)
+            summary["clean"] = {t: timed(clean_table, spark, s, t, args.full) for t in tables}
+        if args.step in ("analytics", "all"):
+            ranges = analytics.YearRanges(
+                posts=parse_year_range(args.post_years), joins=parse_year_range(args.join_years)
+            )
+            summary["gold"] = timed(run_analytics, spark, s, ranges)
+        summary["seconds"] = round(time.monotonic() - t0, 1)
     text = json.dumps(summary, indent=2)
     print(text)
     if args.summary_file:

@@ -17,6 +17,7 @@ RAW_SCHEMA = StructType(
         StructField("raw", StringType()),
     ]
 )
+OBJECTS_GLOB = "/*/*.json"  # <topic>/partition=<n>/<topic>+<n>+<offset>.json
 
 
 def path_exists(spark: SparkSession, path: str) -> bool:
@@ -29,17 +30,49 @@ def path_exists(spark: SparkSession, path: str) -> bool:
     return bool(fs.exists(hadoop_path))
 
 
+def delete_path(spark: SparkSession, path: str) -> None:
+    """Delete a folder of the lake and everything under it (nothing if it is not there)."""
+    jvm = spark.sparkContext._jvm
+    if jvm is None:
+        raise JobError("Spark has no JVM: no SparkContext was started")
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).delete(
+        hadoop_path, True
+    )
+
+
+def empty_records(spark: SparkSession) -> DataFrame:
+    return spark.createDataFrame([], RAW_SCHEMA)
+
+
 def read_landed(spark: SparkSession, topic_path: str) -> DataFrame:
-    """Columns ``source`` (object:line), ``position`` (orders deliveries), ``raw`` (the line)."""
+    """Every record landed for a topic: ``source`` (object:line), ``position`` (orders
+    deliveries), ``raw`` (the line)."""
     if not path_exists(spark, topic_path):
-        return spark.createDataFrame([], RAW_SCHEMA)
+        return empty_records(spark)
     objects = (
         spark.read.option("recursiveFileLookup", "true")
         .option("pathGlobFilter", "*.json")
         .text(topic_path, wholetext=True)  # an option would be reset by text()
-        .withColumn("file", F.input_file_name())
     )
-    lines = objects.select("file", F.posexplode(F.split("value", "\n")).alias("line", "raw"))
+    return records(objects)
+
+
+def stream_landed(spark: SparkSession, topic_path: str) -> DataFrame:
+    """The same records as a stream of the objects not yet seen by its checkpoint: a run reads
+    each landed object once, as Auto Loader would."""
+    objects = (
+        spark.readStream.format("text")
+        .option("wholetext", "true")
+        .load(topic_path.rstrip("/") + OBJECTS_GLOB)
+    )
+    return records(objects)
+
+
+def records(objects: DataFrame) -> DataFrame:
+    """Landed objects (one ``value`` each) -> one row per record line."""
+    with_file = objects.select(F.col("_metadata.file_path").alias("file"), "value")
+    lines = with_file.select("file", F.posexplode(F.split("value", "\n")).alias("line", "raw"))
     partition = F.regexp_extract("file", LANDED_OBJECT_PATTERN, 1).cast("long")
     start = F.regexp_extract("file", LANDED_OBJECT_PATTERN, 2).cast("long")
     return lines.where(F.col("raw") != "").select(

@@ -1,8 +1,9 @@
 """The streaming job: each Kinesis stream -> the batch cleaning -> its Delta table, exactly once.
 
 Three queries, one per stream, each with its own checkpoint. Every micro-batch is cleaned with
-the same functions as the batch job and merged into ``<uid>_<table>_table`` on the join key, so a
-micro-batch replayed after a crash changes nothing; unparseable records are appended to
+the same functions as the batch job and merged into ``<uid>_<table>_table`` on the join key: a
+later delivery of a key replaces its row (by sequence number: a key is always on one shard), and
+a micro-batch replayed after a crash changes nothing; unparseable records are appended to
 ``streaming_quarantine`` as an idempotent Delta write keyed by the query and batch id.
 
     python -m pinpipe.spark.streaming.job                  # run until stopped (Ctrl-C / SIGTERM)
@@ -26,7 +27,7 @@ from pinpipe.aws_access import aws_access
 from pinpipe.config import Settings, load_settings
 from pinpipe.contract import BY_SHORT, TABLES
 from pinpipe.errors import JobError
-from pinpipe.spark import lake
+from pinpipe.spark import lake, merge
 from pinpipe.spark.batch import clean
 from pinpipe.spark.schemas import QUARANTINE_SCHEMA
 from pinpipe.spark.session import get_spark
@@ -50,25 +51,12 @@ def kinesis_options(s: Settings, table: str) -> dict[str, str]:
 
 
 def write_batch(s: Settings, table: str, batch: DataFrame, batch_id: int) -> None:
-    """Clean one micro-batch and add its new rows to the table (idempotent if replayed)."""
-    from delta.tables import DeltaTable
-
-    spark = batch.sparkSession
+    """Clean one micro-batch and merge it into the table: a key's later delivery wins, and a
+    batch replayed after a crash changes nothing."""
     batch = batch.persist()  # cleaned once, read by both outputs
     try:
         silver, rejected = clean.clean(batch, BY_SHORT[table])
-        target = lake.table_path(s, lake.streaming_table(s, table))
-        if DeltaTable.isDeltaTable(spark, target):
-            # Insert-only: a replayed batch finds its rows there already, and Delta writes
-            # new files without rewriting any existing one.
-            (
-                DeltaTable.forPath(spark, target).alias("t")
-                .merge(silver.alias("s"), "t.ind = s.ind")
-                .whenNotMatchedInsertAll()
-                .execute()
-            )  # fmt: skip
-        else:
-            silver.write.format("delta").mode("append").save(target)
+        merge.upsert_latest(silver, lake.table_path(s, lake.streaming_table(s, table)))
         if not rejected.isEmpty():
             (
                 rejected.write.format("delta").mode("append")

@@ -108,8 +108,11 @@ def run(tmp_path: Path, engine: Any, url: str, **kw: Any) -> tuple[Any, Sender]:
 def test_batch_payloads_use_the_v2_format_with_second_precision_datetimes() -> None:
     from datetime import datetime
 
-    body = payloads.kafka_records([{"ind": 1, "timestamp": datetime(2020, 1, 2, 3, 4, 5)}])
-    assert body == {"records": [{"value": {"ind": 1, "timestamp": "2020-01-02 03:04:05"}}]}
+    row = {"ind": 1, "timestamp": datetime(2020, 1, 2, 3, 4, 5)}
+    body = payloads.kafka_records(GEO, [row])
+    assert body == {
+        "records": [{"key": 1, "value": {"ind": 1, "timestamp": "2020-01-02 03:04:05"}}]
+    }
 
 
 def test_stream_payloads_carry_stream_data_and_partition_key() -> None:
