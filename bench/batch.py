@@ -5,6 +5,9 @@ Both engines' silver, quarantine and gold tables are then compared row by row (e
 floats within a small tolerance); the benchmark fails, naming the table and its first differing
 rows, if they differ.
 
+Then 1% more events land and the incremental run (only the new objects) is timed, and its
+tables compared row by row with a full rebuild's.
+
     python -m bench.batch            # 100k and 1M events (BENCH_EVENTS=100000,1000000)
 """
 
@@ -21,6 +24,7 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
+from bench.landed_files import write_landed
 from pinpipe.config import Settings, load_settings
 from pinpipe.contract import GOLD_TABLES, QUARANTINE, QUARANTINE_TABLE, SILVER_TABLES
 from pinpipe.spark import lake
@@ -130,7 +134,6 @@ def main() -> None:
     for events in sizes:
         root = Path(tempfile.mkdtemp(prefix=f"pinpipe-bench-{events}-"))
         s = load_settings(lake_uri=f"file://{root}")
-        from bench.landed_files import write_landed
 
         t = time.perf_counter()
         write_landed(s, root, events)
@@ -142,41 +145,77 @@ def main() -> None:
         duck = duckdb_gold.build(s, root)
         duck_s = time.perf_counter() - t
 
-        from pinpipe.spark.batch import analytics, job
         from pinpipe.spark.session import get_spark
 
         t = time.perf_counter()
-        spark = get_spark(s, "pinpipe-bench")
+        spark = get_spark(s, "pinpipe-bench", local=True)
         session_s = time.perf_counter() - t
         t = time.perf_counter()
-        for table in lake.SILVER:
-            job.clean_table(spark, s, table)
-        job.run_analytics(spark, s, analytics.YearRanges())
+        run_spark(spark, s)
         spark_s = time.perf_counter() - t
-        spark.stop()
 
         t = time.perf_counter()
         differing = differences(duck, s)
         print(f"{events:>9,} events: tables compared row by row in {time.perf_counter() - t:.1f}s")
         duck.close()
-        shutil.rmtree(root, ignore_errors=True)
         if differing:
             print(f"\nSpark and DuckDB differ at {events:,} events:", file=sys.stderr)
             print("\n".join(differing), file=sys.stderr)
             sys.exit(1)
-        results.append((events, spark_s, session_s, duck_s))
+
+        more = max(1, events // 100)
+        write_landed(s, root, more, seed=2, first=events)
+        t = time.perf_counter()
+        run_spark(spark, s)
+        incremental_s = time.perf_counter() - t
+        incremental = snapshot(s)
+        t = time.perf_counter()
+        run_spark(spark, s, full=True)
+        rebuild_s = time.perf_counter() - t
+        differing = [
+            d
+            for name, rows in snapshot(s).items()
+            if (d := row_differences(name, incremental[name], rows, ("incremental", "full")))
+            is not None
+        ]
+        spark.stop()
+        shutil.rmtree(root, ignore_errors=True)
+        if differing:
+            print(f"\nincremental and full rebuild differ at {events:,} events:", file=sys.stderr)
+            print("\n".join(differing), file=sys.stderr)
+            sys.exit(1)
+        print(
+            f"{events:>9,} events: +{more:,} more: incremental run {incremental_s:.1f}s, "
+            f"full rebuild {rebuild_s:.1f}s, same tables"
+        )
+        results.append((events, spark_s, session_s, duck_s, incremental_s, rebuild_s))
 
     print()
     print(
         f"{'events':>10} {'rows':>10} {'spark s':>9} {'rows/s':>10} {'(+session)':>10} "
-        f"{'duckdb s':>9} {'spark/duckdb':>12} {'same rows':>9}"
+        f"{'duckdb s':>9} {'spark/duckdb':>12} {'+1% s':>7} {'+1%/first':>9} {'full s':>7}"
     )
-    for events, spark_s, session_s, duck_s in results:
+    for events, spark_s, session_s, duck_s, incremental_s, rebuild_s in results:
         rows = events * 3
         print(
             f"{events:>10,} {rows:>10,} {spark_s:>9.1f} {rows / spark_s:>10,.0f} "
-            f"{session_s:>10.1f} {duck_s:>9.1f} {spark_s / duck_s:>12.1f}x {'yes':>9}"
+            f"{session_s:>10.1f} {duck_s:>9.1f} {spark_s / duck_s:>12.1f}x "
+            f"{incremental_s:>7.1f} {incremental_s / spark_s:>9.2f} {rebuild_s:>7.1f}"
         )
+    print("(+1%: a run after 1% more events landed; full: the rebuild of every table after it)")
+
+
+def run_spark(spark: Any, s: Settings, full: bool = False) -> None:
+    from pinpipe.spark.batch import analytics, job
+
+    for table in lake.SILVER:
+        job.clean_table(spark, s, table, full)
+    job.run_analytics(spark, s, analytics.YearRanges())
+
+
+def snapshot(s: Settings) -> dict[str, list[tuple[Any, ...]]]:
+    tables = {**SILVER_TABLES, QUARANTINE: QUARANTINE_TABLE, **GOLD_TABLES}
+    return {name: delta_rows(s, name, t.column_names) for name, t in tables.items()}
 
 
 if __name__ == "__main__":

@@ -12,9 +12,11 @@ from pinpipe.source.generator import SourceGenerator
 RECORDS_PER_OBJECT = 10_000
 
 
-def write_landed(s: Settings, root: Path, events: int, seed: int = 1) -> None:
+def write_landed(s: Settings, root: Path, events: int, seed: int = 1, first: int = 0) -> None:
+    """``events`` generated events with keys and Kafka offsets from ``first`` on: a later call
+    with ``first`` = the events landed so far adds new objects, as a later day of traffic."""
     handles: dict[str, list[str]] = {t.short: [] for t in SOURCE_TABLES}
-    starts = dict.fromkeys(handles, 0)
+    starts = dict.fromkeys(handles, first)
 
     def flush(table: str) -> None:
         topic = s.topics[table]
@@ -25,7 +27,9 @@ def write_landed(s: Settings, root: Path, events: int, seed: int = 1) -> None:
         starts[table] += len(handles[table])
         handles[table] = []
 
-    for triplet in SourceGenerator(events, seed=seed):
+    generator = SourceGenerator(events, seed=seed)
+    for index in range(first, first + events):
+        triplet = generator.pin(index), generator.geo(index), generator.user(index)
         for table, row in zip(SOURCE_TABLES, triplet, strict=True):
             handles[table.short].append(json.dumps(to_wire(row), ensure_ascii=False) + "\n")
             if len(handles[table.short]) >= RECORDS_PER_OBJECT:

@@ -278,7 +278,7 @@ def throughput(count: int) -> dict[str, Any]:
         raw_records, raw_rate = raw_read_rate(s)
         spark = get_spark(s, "pinpipe-bench-streaming")
         kinesis_source.register(spark)
-        job.ensure_quarantine(spark, s)
+        job.ensure_tables(spark, s, list(TABLES))
         print("  running the three queries (availableNow) ...", flush=True)
         t = time.perf_counter()
         queries = [job.start_query(spark, s, table, available_now=True) for table in TABLES]

@@ -59,6 +59,8 @@ class Ports(_Frozen):
     localstack: Port = Field(default=4566, ge=1, le=65535)
     lake: Port = Field(default=7070, ge=1, le=65535)
     airflow: Port = Field(default=8080, ge=1, le=65535)
+    spark_connect: Port = Field(default=15002, ge=1, le=65535)
+    spark_ui: Port = Field(default=4040, ge=1, le=65535)
 
 
 class Endpoints(_Frozen):
@@ -77,6 +79,9 @@ class Endpoints(_Frozen):
     kafka_connect: str = ""
     rest_proxy: str = ""
     airflow: str = ""
+    # Where the Spark jobs run: a Spark Connect URL (sc://host:port), or empty for a Spark of
+    # their own in their process (on Databricks: the cluster's session).
+    spark_connect: str = ""
 
 
 class Credentials(_Frozen):

@@ -1,63 +1,69 @@
 """Writes into the pipeline's Delta tables that are safe to repeat, shared by batch and streaming.
 
 A key's row is replaced only by a later delivery that differs from it, so merging the same rows
-again (a micro-batch replayed after a crash, a duplicate delivery) rewrites nothing.
+again (a micro-batch replayed after a crash, a duplicate delivery) rewrites nothing. The merges
+are Delta SQL, which runs the same in a local session, behind Spark Connect and on Databricks.
 """
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+import uuid
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import StructType
+
+from pinpipe import lake_files
+from pinpipe.config import Settings
 
 KEY = "ind"
+
+
+def ensure_table(
+    spark: SparkSession, s: Settings, path: str, schema: StructType, partition_by: str = ""
+) -> None:
+    """Create the empty Delta table at ``path`` unless it is there."""
+    if lake_files.is_delta_table(s, path):
+        return
+    writer = spark.createDataFrame([], schema).write.format("delta")
+    if partition_by:
+        writer = writer.partitionBy(partition_by)
+    writer.mode("append").save(path)
+
+
+def _merge(rows: DataFrame, path: str, statement: str) -> None:
+    """Run ``MERGE INTO <path> t USING <rows> s <statement>``."""
+    view = f"pinpipe_rows_{uuid.uuid4().hex}"
+    rows.createOrReplaceTempView(view)
+    try:
+        rows.sparkSession.sql(f"MERGE INTO delta.`{path}` t USING {view} s {statement}")
+    finally:
+        rows.sparkSession.catalog.dropTempView(view)
 
 
 def upsert_latest(rows: DataFrame, path: str) -> None:
     """Merge ``rows`` (one per key, later than what the table holds) into the table at ``path``:
     new keys are inserted, a key whose row differs gets the new row."""
-    from delta.tables import DeltaTable
-
-    spark = rows.sparkSession
-    if not DeltaTable.isDeltaTable(spark, path):
-        rows.write.format("delta").mode("append").save(path)
-        return
     differs = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in rows.columns if c != KEY)
-    (
-        DeltaTable.forPath(spark, path).alias("t")
-        .merge(rows.alias("s"), f"t.{KEY} = s.{KEY}")
-        .whenMatchedUpdateAll(condition=differs)
-        .whenNotMatchedInsertAll()
-        .execute()
-    )  # fmt: skip
+    _merge(
+        rows,
+        path,
+        f"ON t.{KEY} = s.{KEY} WHEN MATCHED AND ({differs}) THEN UPDATE SET * "
+        "WHEN NOT MATCHED THEN INSERT *",
+    )
 
 
 def insert_new_quarantine(rejected: DataFrame, path: str, table: str) -> None:
     """Add quarantined records not in the table yet (by where each came from) to the shared
     quarantine table, partitioned by source table."""
-    from delta.tables import DeltaTable
-
-    spark = rejected.sparkSession
-    if not DeltaTable.isDeltaTable(spark, path):
-        rejected.write.format("delta").partitionBy("source_table").mode("append").save(path)
-        return
-    (
-        DeltaTable.forPath(spark, path).alias("t")
-        .merge(
-            rejected.alias("s"),
-            f"t.source_table = '{table}' AND t.source = s.source",
-        )
-        .whenNotMatchedInsertAll()
-        .execute()
-    )  # fmt: skip
+    _merge(
+        rejected,
+        path,
+        f"ON t.source_table = '{table}' AND t.source = s.source WHEN NOT MATCHED THEN INSERT *",
+    )
 
 
 def replace_quarantine(rejected: DataFrame, path: str, table: str) -> None:
     """The table's part of the shared quarantine table becomes ``rejected`` (a rebuild)."""
-    from delta.tables import DeltaTable
-
-    spark = rejected.sparkSession
-    if not DeltaTable.isDeltaTable(spark, path):
-        rejected.write.format("delta").partitionBy("source_table").save(path)
-        return
     (
         rejected.write.format("delta").mode("overwrite")
         .option("replaceWhere", f"source_table = '{table}'")

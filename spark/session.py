@@ -1,8 +1,9 @@
 """The one place where the Spark session is configured.
 
 Locally: Spark in local mode with Delta Lake and S3A pointed at the lake's S3 endpoint, tuned
-to start fast and run small jobs fast on a small machine. On Databricks a session already exists
-and is used as it is.
+to start fast and run small jobs fast on a small machine; the stack's Spark Connect server runs
+with the same configuration, and the jobs connect to it when the settings name it. On
+Databricks a session already exists and is used as it is.
 """
 
 from __future__ import annotations
@@ -53,25 +54,35 @@ def spark_jars(s: Settings) -> list[Path]:
     return jars
 
 
-def get_spark(s: Settings, app_name: str = "pinpipe") -> SparkSession:
-    """The active session if there is one (Databricks, tests), else a local one."""
+def spark_conf(s: Settings) -> dict[str, str]:
+    """Everything a local Spark of the pipeline is configured with: the jobs' own session, and
+    the stack's Spark Connect server."""
+    conf = {
+        **LOCAL_CONF,
+        **aws_access(s, "s3").spark_s3a_conf(),
+        "spark.jars": ",".join(str(j) for j in spark_jars(s)),
+        "spark.sql.warehouse.dir": str(s.state_dir / "spark-warehouse"),
+    }
+    conf["spark.driver.extraJavaOptions"] += f" -Dderby.system.home={s.state_dir / 'spark-derby'}"
+    return conf
+
+
+def get_spark(s: Settings, app_name: str = "pinpipe", local: bool = False) -> SparkSession:
+    """The active session if there is one (Databricks, tests); else a session of the Spark
+    Connect server the settings name (``endpoints.spark_connect``); else, or with ``local``, a
+    Spark of this process's own."""
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
+    if s.endpoints.spark_connect and not local:
+        return SparkSession.builder.remote(s.endpoints.spark_connect).getOrCreate()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder.appName(app_name)
-    conf = {
-        **LOCAL_CONF,
-        **aws_access(s, "s3").spark_s3a_conf(),
-        "spark.jars": ",".join(str(j) for j in spark_jars(s)),
-    }
-    conf["spark.sql.warehouse.dir"] = str(s.state_dir / "spark-warehouse")
-    conf["spark.driver.extraJavaOptions"] += f" -Dderby.system.home={s.state_dir / 'spark-derby'}"
-    for key, value in conf.items():
+    for key, value in spark_conf(s).items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")

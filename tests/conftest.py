@@ -78,7 +78,7 @@ def spark() -> Iterator[Any]:
     time.tzset()
     from pinpipe.spark.session import get_spark
 
-    session = get_spark(load_settings(), "pinpipe-tests")
+    session = get_spark(load_settings(), "pinpipe-tests", local=True)
     yield session
     session.stop()
     # py4j logs from finalizers at interpreter exit, after pytest has closed its streams.

@@ -24,7 +24,7 @@ from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
-from pinpipe import writer_lock
+from pinpipe import lake_files, writer_lock
 from pinpipe.config import Settings, load_settings
 from pinpipe.contract import (
     BY_SHORT,
@@ -35,6 +35,7 @@ from pinpipe.contract import (
 )
 from pinpipe.spark import lake, merge
 from pinpipe.spark.batch import analytics, clean, landed
+from pinpipe.spark.schemas import QUARANTINE_SCHEMA, SILVER_SCHEMAS
 from pinpipe.spark.session import get_spark
 
 DEFAULT_LOCK_WAIT_S = 1800.0
@@ -57,12 +58,14 @@ def clean_table(spark: SparkSession, s: Settings, table: str, full: bool = False
     """
     checkpoint = lake.batch_checkpoint_path(s, table)
     if full:
-        landed.delete_path(spark, checkpoint)
+        lake_files.delete_tree(s, checkpoint)
     silver_path = lake.table_path(s, table)
     quarantine_path = lake.table_path(s, lake.QUARANTINE)
+    merge.ensure_table(spark, s, silver_path, SILVER_SCHEMAS[table])
+    merge.ensure_table(spark, s, quarantine_path, QUARANTINE_SCHEMA, partition_by="source_table")
     objects = 0
     topic = lake.landed_topic(s, table)
-    if landed.path_exists(spark, topic):
+    if lake_files.exists(s, topic):
         query = (
             landed.stream_landed(spark, topic)
             .writeStream.foreachBatch(partial(write_batch, table, silver_path, quarantine_path))
@@ -71,10 +74,7 @@ def clean_table(spark: SparkSession, s: Settings, table: str, full: bool = False
             .start()
         )
         query.awaitTermination()
-        objects = sum(p["numInputRows"] for p in query.recentProgress)
-    if not landed.path_exists(spark, silver_path):  # nothing landed yet: empty tables
-        empty = landed.empty_records(spark)
-        write_batch(table, silver_path, quarantine_path, empty, 0)
+        objects = sum(src.numInputRows for p in query.recentProgress for src in p.sources)
     return {
         "objects_read": objects,
         "silver": read_table(spark, s, table).count(),  # Delta answers counts from its log
@@ -145,6 +145,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         default=DEFAULT_LOCK_WAIT_S,
         help="seconds to wait while another run writes the same tables (default %(default)s)",
     )
+    parser.add_argument(
+        "--local-spark",
+        action="store_true",
+        help="run Spark in this process even when the stack's Spark Connect server is configured "
+        "(to debug a step on its own)",
+    )
     parser.add_argument("--summary-file", help="also write the step's summary as JSON here")
     parser.add_argument("--uid", default="", help="pipeline user id (default: the configured one)")
     args = parser.parse_args(argv)
@@ -152,7 +158,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     s = load_settings(**({"uid": args.uid} if args.uid else {}))
     step = args.step + (f" --table {args.table}" if args.table else "")
     with writer_lock.batch_tables(s, writer_lock.holder_description(step), args.wait):
-        spark = get_spark(s, f"pinpipe-batch-{args.step}")
+        spark = get_spark(s, f"pinpipe-batch-{args.step}", local=args.local_spark)
         summary: dict[str, Any] = {"step": args.step, "full": args.full}
         t0 = time.monotonic()
         if args.step in ("clean", "all"):

@@ -8,7 +8,6 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType
 
 from pinpipe.contract import LANDED_OBJECT_PATTERN, POSITION_STRIDE
-from pinpipe.errors import JobError
 
 RAW_SCHEMA = StructType(
     [
@@ -20,27 +19,6 @@ RAW_SCHEMA = StructType(
 OBJECTS_GLOB = "/*/*.json"  # <topic>/partition=<n>/<topic>+<n>+<offset>.json
 
 
-def path_exists(spark: SparkSession, path: str) -> bool:
-    jvm = spark.sparkContext._jvm
-    if jvm is None:  # set when the first SparkContext starts
-        raise JobError("Spark has no JVM: no SparkContext was started")
-    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
-    conf = spark.sparkContext._jsc.hadoopConfiguration()
-    fs = hadoop_path.getFileSystem(conf)
-    return bool(fs.exists(hadoop_path))
-
-
-def delete_path(spark: SparkSession, path: str) -> None:
-    """Delete a folder of the lake and everything under it (nothing if it is not there)."""
-    jvm = spark.sparkContext._jvm
-    if jvm is None:
-        raise JobError("Spark has no JVM: no SparkContext was started")
-    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
-    hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).delete(
-        hadoop_path, True
-    )
-
-
 def empty_records(spark: SparkSession) -> DataFrame:
     return spark.createDataFrame([], RAW_SCHEMA)
 
@@ -48,8 +26,6 @@ def empty_records(spark: SparkSession) -> DataFrame:
 def read_landed(spark: SparkSession, topic_path: str) -> DataFrame:
     """Every record landed for a topic: ``source`` (object:line), ``position`` (orders
     deliveries), ``raw`` (the line)."""
-    if not path_exists(spark, topic_path):
-        return empty_records(spark)
     objects = (
         spark.read.option("recursiveFileLookup", "true")
         .option("pathGlobFilter", "*.json")

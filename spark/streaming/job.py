@@ -29,7 +29,7 @@ from pinpipe.contract import BY_SHORT, TABLES
 from pinpipe.errors import JobError
 from pinpipe.spark import lake, merge
 from pinpipe.spark.batch import clean
-from pinpipe.spark.schemas import QUARANTINE_SCHEMA
+from pinpipe.spark.schemas import QUARANTINE_SCHEMA, SILVER_SCHEMAS
 from pinpipe.spark.session import get_spark
 from pinpipe.spark.streaming import kinesis_source
 
@@ -68,14 +68,13 @@ def write_batch(s: Settings, table: str, batch: DataFrame, batch_id: int) -> Non
         batch.unpersist()
 
 
-def ensure_quarantine(spark: SparkSession, s: Settings) -> None:
-    """The three queries append to one quarantine table: create it before they start, as
-    concurrent first writes to an empty table conflict."""
-    from delta.tables import DeltaTable
-
-    path = lake.table_path(s, lake.STREAMING_QUARANTINE)
-    if not DeltaTable.isDeltaTable(spark, path):
-        spark.createDataFrame([], QUARANTINE_SCHEMA).write.format("delta").save(path)
+def ensure_tables(spark: SparkSession, s: Settings, tables: list[str]) -> None:
+    """Create the tables before the queries start: the three append to one quarantine table,
+    and concurrent first writes to an empty table conflict."""
+    merge.ensure_table(spark, s, lake.table_path(s, lake.STREAMING_QUARANTINE), QUARANTINE_SCHEMA)
+    for table in tables:
+        path = lake.table_path(s, lake.streaming_table(s, table))
+        merge.ensure_table(spark, s, path, SILVER_SCHEMAS[table])
 
 
 def start_query(
@@ -167,14 +166,20 @@ def main(argv: list[str] | None = None) -> None:
         "--available-now", action="store_true", help="process every record available now, then stop"
     )
     parser.add_argument("--tables", default=",".join(TABLES), help="streams to process")
+    parser.add_argument(
+        "--local-spark",
+        action="store_true",
+        help="run Spark in this process even when the stack's Spark Connect server is configured "
+        "(to debug a step on its own)",
+    )
     parser.add_argument("--uid", default="", help="pipeline user id (default: the configured one)")
     args = parser.parse_args(argv)
 
     s = load_settings(**({"uid": args.uid} if args.uid else {}))
-    spark = get_spark(s, "pinpipe-streaming")
+    spark = get_spark(s, "pinpipe-streaming", local=args.local_spark)
     kinesis_source.register(spark)
-    ensure_quarantine(spark, s)
     tables = args.tables.split(",")
+    ensure_tables(spark, s, tables)
     if args.available_now:
         print(f"processed {run_available_now(spark, s, tables)} records", flush=True)
     else:

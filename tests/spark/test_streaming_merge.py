@@ -36,6 +36,7 @@ def test_the_later_micro_batch_wins_and_a_replay_changes_nothing(
     def table() -> dict[int, str]:
         return {r.ind: r.country for r in spark.read.format("delta").load(path).collect()}
 
+    job.ensure_tables(spark, s, ["geo"])
     job.write_batch(s, "geo", raw_frame(spark, [geo(1, "A"), geo(2, "B")]), 0)
     job.write_batch(s, "geo", raw_frame(spark, [geo(1, "C"), geo(2, "B"), geo(3, "D")]), 1)
     assert table() == {1: "C", 2: "B", 3: "D"}

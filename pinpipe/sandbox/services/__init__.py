@@ -10,7 +10,15 @@ the very same ``pinpipe service run <name>`` that native mode runs.
 from __future__ import annotations
 
 from pinpipe.errors import SandboxError
-from pinpipe.sandbox.services import airflow, connect, kafka, lake, localstack, rest_proxy
+from pinpipe.sandbox.services import (
+    airflow,
+    connect,
+    kafka,
+    lake,
+    localstack,
+    rest_proxy,
+    spark,
+)
 from pinpipe.sandbox.services.base import Launch, Service
 from pinpipe.sandbox.services.streaming import SERVICE as STREAMING
 
@@ -25,6 +33,7 @@ def all_services() -> list[Service]:
         localstack.SERVICE,
         rest_proxy.SERVICE,
         connect.SERVICE,
+        spark.SERVICE,
         airflow.API_SERVER,
         airflow.SCHEDULER,
         airflow.DAG_PROCESSOR,
