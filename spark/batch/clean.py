@@ -153,8 +153,8 @@ def conform(df: DataFrame, table: SourceTable) -> DataFrame:
 def clean(raw: DataFrame, table: SourceTable) -> tuple[DataFrame, DataFrame]:
     """Raw records of one table -> (silver rows, one per key; quarantined records)."""
     good, rejected = parse(raw, table)
-    if table is PIN:
+    if table == PIN:
         return conform(latest_per_key(clean_pin(good)), table), rejected
-    cleaner = clean_geo if table is GEO else clean_user
+    cleaner = clean_geo if table == GEO else clean_user
     cleaned, more_rejected = cleaner(good)
     return conform(latest_per_key(cleaned), table), rejected.unionByName(more_rejected)

@@ -187,4 +187,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    # Run from the module imported under its own name: functions Spark sends to its Python
+    # workers (foreachBatch) are then found there by name, not copied with copies of what they use.
+    from pinpipe.spark.streaming.job import main as module_main
+
+    module_main(sys.argv[1:])
