@@ -96,6 +96,12 @@ def start_query(
     return writer.trigger(processingTime=TRIGGER_INTERVAL).start()
 
 
+def rows_read(query: StreamingQuery) -> int:
+    """Records the query has read so far (summed per source: behind Spark Connect a progress
+    report carries no total)."""
+    return sum(src.numInputRows for p in query.recentProgress for src in p.sources)
+
+
 def run_available_now(spark: SparkSession, s: Settings, tables: list[str]) -> int:
     """Process everything available, then stop; returns the number of records processed.
 
@@ -109,7 +115,7 @@ def run_available_now(spark: SparkSession, s: Settings, tables: list[str]) -> in
             q.awaitTermination()
             if q.exception() is not None:
                 raise JobError(f"query {q.name} failed: {q.exception()}")
-        processed: int = sum(p["numInputRows"] for q in queries for p in q.recentProgress)
+        processed = sum(rows_read(q) for q in queries)
         total += processed
         if processed == 0:
             return total

@@ -19,6 +19,7 @@ from pinpipe.sandbox import health
 from pinpipe.sandbox.services.base import COMPOSE_DIR, Launch, Service, host_port
 
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
+SERVER_MEMORY = "2g"
 
 
 def spark_home() -> Path:
@@ -31,11 +32,11 @@ def server_conf(s: Settings) -> dict[str, str]:
     from pinpipe.spark.session import spark_conf
 
     conf = spark_conf(s)
-    conf["spark.driver.extraJavaOptions"] += (
-        f" -Dlog4j2.configurationFile={COMPOSE_DIR / 'log4j2.properties'}"
-    )
+    java_options = conf["spark.driver.extraJavaOptions"]
+    java_options += f" -Dlog4j2.configurationFile={COMPOSE_DIR / 'log4j2.properties'}"
     return {
         **conf,
+        "spark.driver.extraJavaOptions": java_options,
         "spark.connect.grpc.binding.address": s.bind_host,
         "spark.connect.grpc.binding.port": str(s.ports.spark_connect),
         "spark.driver.host": s.bind_host,
@@ -43,6 +44,8 @@ def server_conf(s: Settings) -> dict[str, str]:
         "spark.ui.enabled": "true",
         "spark.ui.port": str(s.ports.spark_ui),
         "spark.ui.showConsoleProgress": "false",
+        # The sandbox's tables are small; the heap is most of the server's memory.
+        "spark.driver.memory": SERVER_MEMORY,
     }
 
 
