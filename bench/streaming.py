@@ -276,7 +276,7 @@ def throughput(count: int) -> dict[str, Any]:
         print(f"  preloading {count:,} events into each stream ...", flush=True)
         put_rate = preload(s, count)
         raw_records, raw_rate = raw_read_rate(s)
-        spark = get_spark(s, "pinpipe-bench-streaming")
+        spark = get_spark(s, "pinpipe-bench-streaming", local=True)
         kinesis_source.register(spark)
         job.ensure_tables(spark, s, list(TABLES))
         print("  running the three queries (availableNow) ...", flush=True)

@@ -172,17 +172,14 @@ def main(argv: list[str] | None = None) -> None:
         "--available-now", action="store_true", help="process every record available now, then stop"
     )
     parser.add_argument("--tables", default=",".join(TABLES), help="streams to process")
-    parser.add_argument(
-        "--local-spark",
-        action="store_true",
-        help="run Spark in this process even when the stack's Spark Connect server is configured "
-        "(to debug a step on its own)",
-    )
     parser.add_argument("--uid", default="", help="pipeline user id (default: the configured one)")
     args = parser.parse_args(argv)
 
     s = load_settings(**({"uid": args.uid} if args.uid else {}))
-    spark = get_spark(s, "pinpipe-streaming", local=args.local_spark)
+    # A Spark of its own, not the stack's server: there, the Python workers of the Kinesis source
+    # and of foreachBatch timed out connecting back to the server while batch work kept both
+    # cores busy.
+    spark = get_spark(s, "pinpipe-streaming", local=True)
     kinesis_source.register(spark)
     tables = args.tables.split(",")
     ensure_tables(spark, s, tables)

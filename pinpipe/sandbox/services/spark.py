@@ -1,7 +1,7 @@
 """The stack's Spark: a Spark Connect server (local mode, with Delta and the lake's S3 settings).
 
-The batch steps, the streaming job and the tests connect to it instead of each starting a JVM
-of their own; its UI shows every job and query. Python code that Spark runs for a client
+The batch steps connect to it instead of each starting a JVM of their own; its UI shows every
+job. Python code that Spark runs for a client
 (``foreachBatch`` functions, the Kinesis source) runs in Python workers of the server, with this
 project's interpreter, so the same modules are importable there.
 
