@@ -36,9 +36,9 @@ from pinpipe.contract import (
 )
 from pinpipe.spark import lake, merge
 from pinpipe.spark.batch import analytics, clean, landed
+from pinpipe.spark.progress import rows_read
 from pinpipe.spark.schemas import QUARANTINE_SCHEMA, SILVER_SCHEMAS
 from pinpipe.spark.session import get_spark
-from pinpipe.spark.streaming.job import rows_read
 
 DEFAULT_LOCK_WAIT_S = 1800.0
 GOLD_WRITERS = 3

@@ -29,6 +29,7 @@ from pinpipe.contract import BY_SHORT, TABLES
 from pinpipe.errors import JobError
 from pinpipe.spark import lake, merge
 from pinpipe.spark.batch import clean
+from pinpipe.spark.progress import rows_read
 from pinpipe.spark.schemas import QUARANTINE_SCHEMA, SILVER_SCHEMAS
 from pinpipe.spark.session import get_spark
 from pinpipe.spark.streaming import kinesis_source
@@ -94,12 +95,6 @@ def start_query(
     if available_now:
         return writer.trigger(availableNow=True).start()
     return writer.trigger(processingTime=TRIGGER_INTERVAL).start()
-
-
-def rows_read(query: StreamingQuery) -> int:
-    """Records the query has read so far (summed per source: behind Spark Connect a progress
-    report carries no total)."""
-    return sum(src.numInputRows for p in query.recentProgress for src in p.sources)
 
 
 def run_available_now(spark: SparkSession, s: Settings, tables: list[str]) -> int:

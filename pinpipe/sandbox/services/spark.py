@@ -1,12 +1,12 @@
 """The stack's Spark: a Spark Connect server (local mode, with Delta and the lake's S3 settings).
 
 The batch steps connect to it instead of each starting a JVM of their own; its UI shows every
-job. Python code that Spark runs for a client
-(``foreachBatch`` functions, the Kinesis source) runs in Python workers of the server, with this
-project's interpreter, so the same modules are importable there.
+job. Python code that Spark runs for a client (the batch job's ``foreachBatch`` function) runs
+in Python workers of the server, with this project's interpreter, so the same modules are
+importable there.
 
-Durability: the server holds no state of its own; tables and streaming checkpoints are in the
-lake, so a killed server loses at most the micro-batch or write in flight, which is redone.
+Durability: the server holds no state of its own; tables and checkpoints are in the lake, so a
+killed server loses at most the write in flight, which the next run redoes.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def _launch(s: Settings) -> Launch:
 
 
 def _health(s: Settings) -> health.Health:
-    host, port = host_port(s.endpoints.spark_connect.replace("sc://", "", 1))
+    host, port = host_port(s.endpoints.spark_connect)
     return health.tcp(host, port)
 
 
@@ -76,5 +76,5 @@ SERVICE = Service(
     launch=_launch,
     health=_health,
     url=lambda s: f"http://{s.bind_host}:{s.ports.spark_ui}",
-    hint="jobs connect to sc://; the UI lists every job and streaming query",
+    hint="batch steps connect to sc://; the UI lists every job",
 )
