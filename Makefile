@@ -57,12 +57,13 @@ lint: $(SETUP_STAMP) ## ruff lint and format check, mypy (strict), cfn-lint and 
 format: $(SETUP_STAMP) ## format the code
 	@.venv/bin/ruff format . && .venv/bin/ruff check --fix .
 
-bench: $(SETUP_STAMP) ## benchmarks: generator, batch vs DuckDB (BENCH_EVENTS=…), recovery, up, streaming (starts the stack)
+bench: $(SETUP_STAMP) ## benchmarks: generator, batch vs DuckDB (BENCH_EVENTS=…), recovery, up, DAG vs batch run, streaming (starts the stack)
 	@.venv/bin/python -m bench.generator
 	@.venv/bin/python -m bench.batch
 	@.venv/bin/python -m bench.recovery
 	@.venv/bin/python -m bench.up
 	@$(PINPIPE) up
+	@.venv/bin/python -m bench.dag
 	@.venv/bin/python -m bench.streaming
 
 compose: $(SETUP_STAMP) ## regenerate docker-compose.yml from the service definitions

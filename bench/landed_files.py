@@ -12,7 +12,14 @@ from pinpipe.source.generator import SourceGenerator
 RECORDS_PER_OBJECT = 10_000
 
 
-def write_landed(s: Settings, root: Path, events: int, seed: int = 1, first: int = 0) -> None:
+def write_landed(
+    s: Settings,
+    root: Path,
+    events: int,
+    seed: int = 1,
+    first: int = 0,
+    per_object: int = RECORDS_PER_OBJECT,
+) -> None:
     """``events`` generated events with keys and Kafka offsets from ``first`` on: a later call
     with ``first`` = the events landed so far adds new objects, as a later day of traffic."""
     handles: dict[str, list[str]] = {t.short: [] for t in SOURCE_TABLES}
@@ -32,7 +39,7 @@ def write_landed(s: Settings, root: Path, events: int, seed: int = 1, first: int
         triplet = generator.pin(index), generator.geo(index), generator.user(index)
         for table, row in zip(SOURCE_TABLES, triplet, strict=True):
             handles[table.short].append(json.dumps(to_wire(row), ensure_ascii=False) + "\n")
-            if len(handles[table.short]) >= RECORDS_PER_OBJECT:
+            if len(handles[table.short]) >= per_object:
                 flush(table.short)
     for table in handles:
         if handles[table]:

@@ -1,9 +1,11 @@
-"""One writer at a time for a pipeline user's batch tables.
+"""One writer at a time for each of a pipeline user's batch tables.
 
-Two runs writing the same Delta tables at once conflict (or, on an empty table, fail with
-Delta's ``ProtocolChangedException``). Every batch step holds this lock while it writes: a second
-run waits for the first, saying which run it waits for, or gives up after its timeout. The lock
-is an OS file lock, so a run that dies releases it at once.
+Two runs writing the same Delta table at once conflict (or, on an empty table, fail with
+Delta's ``ProtocolChangedException``). Every batch step holds the locks of the tables it writes
+(and of those it reads, so gold is never computed from a silver table half way through a run):
+a second run waits for the first, saying which run it waits for, or gives up after its timeout.
+Steps on different tables run side by side: the DAG cleans pin, geo and user at once.
+The locks are OS file locks, so a run that dies releases them at once.
 """
 
 from __future__ import annotations
@@ -11,16 +13,21 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
 
 from pinpipe.config import Settings
 from pinpipe.errors import PinpipeError
 
+GOLD = "gold"  # the lock of the nine gold tables
+QUARANTINE = "quarantine"  # the shared quarantine table's, held only while it is created
+
 
 class TablesBusy(PinpipeError):
-    """Another run holds the pipeline user's batch tables."""
+    """Another run holds one of the pipeline user's batch tables."""
 
 
 def holder_description(step: str) -> str:
@@ -30,33 +37,40 @@ def holder_description(step: str) -> str:
     return f"{by}, step {step!r} (pid {os.getpid()}, since {since})"
 
 
-@contextmanager
-def batch_tables(
-    s: Settings,
-    holder: str,
-    wait_s: float,
-    on_wait: Callable[[str], None] = lambda text: print(text, flush=True),
-) -> Iterator[None]:
-    path = s.state_dir / "locks" / f"batch-{s.uid}.lock"
+def _lock_file(s: Settings, name: str) -> Path:
+    path = s.state_dir / "locks" / f"batch-{s.uid}-{name}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + wait_s
+    return path
+
+
+def _acquire(
+    f: IO[str], path: Path, what: str, deadline: float, on_wait: Callable[[str], None]
+) -> None:
+    told = False
+    while True:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            other = path.read_text().strip() or "another run"
+            if time.monotonic() >= deadline:
+                raise TablesBusy(
+                    f"{what} being written by {other}; run again when it has finished"
+                ) from None
+            if not told:
+                on_wait(f"waiting for {other} to finish writing {what.removesuffix(' are')}")
+                told = True
+            time.sleep(0.5)
+
+
+@contextmanager
+def _held(
+    s: Settings, name: str, holder: str, deadline: float, on_wait: Callable[[str], None]
+) -> Iterator[None]:
+    path = _lock_file(s, name)
+    what = f"the {name} tables of pipeline user {s.uid} are"
     with open(path, "a+") as f:
-        told = False
-        while True:
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                other = path.read_text().strip() or "another run"
-                if time.monotonic() >= deadline:
-                    raise TablesBusy(
-                        f"the batch tables of pipeline user {s.uid} are being written by {other}; "
-                        "run again when it has finished"
-                    ) from None
-                if not told:
-                    on_wait(f"waiting for {other} to finish writing the batch tables")
-                    told = True
-                time.sleep(0.5)
+        _acquire(f, path, what, deadline, on_wait)
         f.seek(0)
         f.truncate()
         f.write(holder)
@@ -67,3 +81,20 @@ def batch_tables(
             f.seek(0)
             f.truncate()
             f.flush()
+
+
+@contextmanager
+def batch_tables(
+    s: Settings,
+    holder: str,
+    wait_s: float,
+    tables: Sequence[str],
+    on_wait: Callable[[str], None] = lambda text: print(text, flush=True),
+) -> Iterator[None]:
+    """Hold the locks of ``tables`` (silver table names, ``GOLD``) for ``holder``, waiting up to
+    ``wait_s`` seconds for all of them."""
+    deadline = time.monotonic() + wait_s
+    with ExitStack() as stack:
+        for name in sorted(set(tables)):  # one order for every run: no two wait for each other
+            stack.enter_context(_held(s, name, holder, deadline, on_wait))
+        yield

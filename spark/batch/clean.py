@@ -1,9 +1,9 @@
 """Cleaning rules of pipeline-spec section 4, shared by the batch and the streaming jobs.
 
 Input: a frame of raw records (``raw`` JSON text, plus where each came from: ``source`` and an
-``position`` that orders deliveries). ``parse`` splits it into typed-as-text columns and a
-quarantine of records that cannot be parsed; ``clean_<table>`` applies the rules; ``latest_per_key``
-collapses duplicate deliveries.
+``position`` that orders deliveries). ``parse_json`` and ``split_parsed`` split it into
+typed-as-text columns and a quarantine of records that cannot be parsed; ``clean_<table>``
+applies the rules; ``latest_per_key`` collapses duplicate deliveries.
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ USER_COLUMNS = SILVER_USER.column_names
 ORIGIN = ("source", "position", "raw")  # carried until rows are final, for the quarantine
 
 
-def parse(raw: DataFrame, table: SourceTable) -> tuple[DataFrame, DataFrame]:
-    """(records with one text column per source column, quarantined records)."""
+def parse_json(raw: DataFrame, table: SourceTable) -> DataFrame:
+    """Raw records with their parsed value ``v`` and the ``reason`` they cannot be used (null
+    for those that parse and have a key)."""
     parsed = raw.withColumn(
         "v", F.from_json("raw", wire_schema(table), {"columnNameOfCorruptRecord": CORRUPT})
     )
@@ -47,7 +48,11 @@ def parse(raw: DataFrame, table: SourceTable) -> tuple[DataFrame, DataFrame]:
         .when(key.isNull(), F.lit(INVALID_KEY))
         .otherwise(F.lit(None))
     )
-    parsed = parsed.withColumn("reason", reason)
+    return parsed.withColumn("reason", reason)
+
+
+def split_parsed(parsed: DataFrame, table: SourceTable) -> tuple[DataFrame, DataFrame]:
+    """(records with one text column per source column, quarantined records)."""
     good = parsed.where(F.col("reason").isNull()).select(
         *ORIGIN, *(F.col(f"v.{c}").alias(c) for c in table.column_names)
     )
@@ -152,7 +157,12 @@ def conform(df: DataFrame, table: SourceTable) -> DataFrame:
 
 def clean(raw: DataFrame, table: SourceTable) -> tuple[DataFrame, DataFrame]:
     """Raw records of one table -> (silver rows, one per key; quarantined records)."""
-    good, rejected = parse(raw, table)
+    return clean_parsed(parse_json(raw, table), table)
+
+
+def clean_parsed(parsed: DataFrame, table: SourceTable) -> tuple[DataFrame, DataFrame]:
+    """``clean`` from ``parse_json``'s output: persisted, it is parsed once for both outputs."""
+    good, rejected = split_parsed(parsed, table)
     if table == PIN:
         return conform(latest_per_key(clean_pin(good)), table), rejected
     cleaner = clean_geo if table == GEO else clean_user

@@ -20,12 +20,11 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
-from pinpipe import lake_files, writer_lock
+from pinpipe import writer_lock
 from pinpipe.config import Settings, load_settings
 from pinpipe.contract import (
     BY_SHORT,
@@ -35,13 +34,13 @@ from pinpipe.contract import (
     year_range_text,
 )
 from pinpipe.spark import lake, merge
-from pinpipe.spark.batch import analytics, clean, landed
-from pinpipe.spark.progress import rows_read
+from pinpipe.spark.batch import analytics, clean, landed, read_objects
 from pinpipe.spark.schemas import QUARANTINE_SCHEMA, SILVER_SCHEMAS
 from pinpipe.spark.session import get_spark
 
 DEFAULT_LOCK_WAIT_S = 1800.0
 GOLD_WRITERS = 3
+QUARANTINE_WAIT_S = 600.0
 
 
 def write_table(df: DataFrame, path: str) -> None:
@@ -56,30 +55,18 @@ def clean_table(spark: SparkSession, s: Settings, table: str, full: bool = False
     """Objects landed for one topic since the last run -> merged into its silver table (the
     later delivery of a key wins); unparseable records -> quarantine.
 
-    A checkpoint per table remembers which objects were read. ``full`` forgets it, so every
-    landed object is read again and the tables are rebuilt from them.
+    A record per table remembers which objects were read. ``full`` forgets it, so every landed
+    object is read again and the tables are rebuilt from them.
     """
-    checkpoint = lake.batch_checkpoint_path(s, table)
     if full:
-        lake_files.delete_tree(s, checkpoint)
-    silver_path = lake.table_path(s, table)
-    quarantine_path = lake.table_path(s, lake.QUARANTINE)
-    merge.ensure_table(spark, s, silver_path, SILVER_SCHEMAS[table])
-    merge.ensure_table(spark, s, quarantine_path, QUARANTINE_SCHEMA, partition_by="source_table")
-    objects = 0
-    topic = lake.landed_topic(s, table)
-    if lake_files.exists(s, topic):
-        query = (
-            landed.stream_landed(spark, topic)
-            .writeStream.foreachBatch(partial(write_batch, table, silver_path, quarantine_path))
-            .option("checkpointLocation", checkpoint)
-            .trigger(availableNow=True)
-            .start()
-        )
-        query.awaitTermination()
-        objects = rows_read(query)  # one row per object: each is read whole
+        read_objects.forget(s, table)
+    merge.ensure_table(spark, s, lake.table_path(s, table), SILVER_SCHEMAS[table])
+    new = read_objects.new_objects(s, table)
+    if new.uris:
+        write_batch(spark, s, table, landed.read_objects(spark, new.uris), rebuild=new.first)
+        read_objects.record(s, table, new.names)
     return {
-        "objects_read": objects,
+        "objects_read": len(new.uris),
         "silver": read_table(spark, s, table).count(),  # Delta answers counts from its log
         "quarantined": read_table(spark, s, lake.QUARANTINE)
         .where(f"source_table = '{table}'")
@@ -88,21 +75,29 @@ def clean_table(spark: SparkSession, s: Settings, table: str, full: bool = False
 
 
 def write_batch(
-    table: str, silver_path: str, quarantine_path: str, records: DataFrame, batch_id: int
+    spark: SparkSession, s: Settings, table: str, records: DataFrame, rebuild: bool
 ) -> None:
-    """One batch of newly landed records -> silver and quarantine. The first batch of a
-    checkpoint replaces the tables (a rebuild); later ones merge into them."""
-    records = records.persist()  # parsed once for both outputs: each object is read once
+    """Newly landed records -> silver and quarantine: ``rebuild`` replaces the tables (the
+    table's part of quarantine), else the records are merged into them."""
+    parsed = clean.parse_json(records, BY_SHORT[table]).persist()  # parsed once for both outputs
     try:
-        silver, rejected = clean.clean(records, BY_SHORT[table])
-        if batch_id == 0:
+        silver, rejected = clean.clean_parsed(parsed, BY_SHORT[table])
+        silver_path = lake.table_path(s, table)
+        if rebuild:
             write_table(silver, silver_path)
-            merge.replace_quarantine(rejected, quarantine_path, table)
         else:
             merge.upsert_latest(silver, silver_path)
-            merge.insert_new_quarantine(rejected, quarantine_path, table)
+        # The three tables' cleans share the quarantine table: one writes it at a time.
+        shared = writer_lock.holder_description(f"quarantine of {table}")
+        with writer_lock.batch_tables(s, shared, QUARANTINE_WAIT_S, [writer_lock.QUARANTINE]):
+            quarantine_path = lake.table_path(s, lake.QUARANTINE)
+            merge.ensure_table(spark, s, quarantine_path, QUARANTINE_SCHEMA, "source_table")
+            if rebuild:
+                merge.replace_quarantine(rejected, quarantine_path, table)
+            else:
+                merge.insert_new_quarantine(rejected, quarantine_path, table)
     finally:
-        records.unpersist()
+        parsed.unpersist()
 
 
 def run_analytics(spark: SparkSession, s: Settings, years: analytics.YearRanges) -> dict[str, Any]:
@@ -116,6 +111,13 @@ def run_analytics(spark: SparkSession, s: Settings, years: analytics.YearRanges)
         )
         list(written)  # raises the first failure
     return {"tables": len(gold)}
+
+
+def locked_tables(step: str, table: str | None) -> list[str]:
+    """The tables a step writes, and for gold also the silver tables it reads."""
+    if step == "clean":
+        return [table] if table else list(lake.SILVER)
+    return [*lake.SILVER, writer_lock.GOLD]
 
 
 def timed(step: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
@@ -164,7 +166,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     s = load_settings(**({"uid": args.uid} if args.uid else {}))
     step = args.step + (f" --table {args.table}" if args.table else "")
-    with writer_lock.batch_tables(s, writer_lock.holder_description(step), args.wait):
+    holder = writer_lock.holder_description(step)
+    with writer_lock.batch_tables(s, holder, args.wait, locked_tables(args.step, args.table)):
         spark = get_spark(s, f"pinpipe-batch-{args.step}", local=args.local_spark)
         summary: dict[str, Any] = {"step": args.step, "full": args.full}
         t0 = time.monotonic()

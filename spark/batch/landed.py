@@ -16,7 +16,6 @@ RAW_SCHEMA = StructType(
         StructField("raw", StringType()),
     ]
 )
-OBJECTS_GLOB = "/*/*.json"  # <topic>/partition=<n>/<topic>+<n>+<offset>.json
 
 
 def empty_records(spark: SparkSession) -> DataFrame:
@@ -34,15 +33,9 @@ def read_landed(spark: SparkSession, topic_path: str) -> DataFrame:
     return records(objects)
 
 
-def stream_landed(spark: SparkSession, topic_path: str) -> DataFrame:
-    """The same records as a stream of the objects not yet seen by its checkpoint: a run reads
-    each landed object once, as Auto Loader would."""
-    objects = (
-        spark.readStream.format("text")
-        .option("wholetext", "true")
-        .load(topic_path.rstrip("/") + OBJECTS_GLOB)
-    )
-    return records(objects)
+def read_objects(spark: SparkSession, uris: list[str]) -> DataFrame:
+    """The records of the given landed objects (as ``read_landed``)."""
+    return records(spark.read.text(uris, wholetext=True))
 
 
 def records(objects: DataFrame) -> DataFrame:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from pinpipe import lake_files
 from pinpipe.aws_access import aws_access
 from pinpipe.config import Settings, load_settings
 from pinpipe.contract import BY_SHORT, TABLES
@@ -54,9 +55,9 @@ def kinesis_options(s: Settings, table: str) -> dict[str, str]:
 def write_batch(s: Settings, table: str, batch: DataFrame, batch_id: int) -> None:
     """Clean one micro-batch and merge it into the table: a key's later delivery wins, and a
     batch replayed after a crash changes nothing."""
-    batch = batch.persist()  # cleaned once, read by both outputs
+    parsed = clean.parse_json(batch, BY_SHORT[table]).persist()  # parsed once for both outputs
     try:
-        silver, rejected = clean.clean(batch, BY_SHORT[table])
+        silver, rejected = clean.clean_parsed(parsed, BY_SHORT[table])
         merge.upsert_latest(silver, lake.table_path(s, lake.streaming_table(s, table)))
         if not rejected.isEmpty():
             (
@@ -66,7 +67,7 @@ def write_batch(s: Settings, table: str, batch: DataFrame, batch_id: int) -> Non
                 .save(lake.table_path(s, lake.STREAMING_QUARANTINE))
             )  # fmt: skip
     finally:
-        batch.unpersist()
+        parsed.unpersist()
 
 
 def ensure_tables(spark: SparkSession, s: Settings, tables: list[str]) -> None:
@@ -97,23 +98,36 @@ def start_query(
     return writer.trigger(processingTime=TRIGGER_INTERVAL).start()
 
 
+def batch_ids(s: Settings, folder: str) -> set[int]:
+    """The micro-batch ids with a file in a checkpoint's ``offsets`` or ``commits`` folder."""
+    names = lake_files.list_files(s, folder)
+    return {int(name) for name in names if name.isdigit()}
+
+
+def unfinished_batch(s: Settings, table: str) -> bool:
+    """True if the table's query planned a micro-batch it did not commit (it was stopped or
+    crashed in it): started again, it replays that batch first."""
+    checkpoint = lake.checkpoint_path(s, table)
+    planned = batch_ids(s, f"{checkpoint}/offsets")
+    return bool(planned) and max(planned) > max(batch_ids(s, f"{checkpoint}/commits"), default=-1)
+
+
 def run_available_now(spark: SparkSession, s: Settings, tables: list[str]) -> int:
     """Process everything available, then stop; returns the number of records processed.
 
     A query restarted after a crash first replays its unfinished micro-batch and may stop there,
-    so passes repeat until one finds nothing new.
+    so then a second pass follows, which reads what came after it.
     """
+    passes = 2 if any(unfinished_batch(s, t) for t in tables) else 1
     total = 0
-    while True:
+    for _ in range(passes):
         queries = [start_query(spark, s, t, available_now=True) for t in tables]
         for q in queries:
             q.awaitTermination()
             if q.exception() is not None:
                 raise JobError(f"query {q.name} failed: {q.exception()}")
-        processed = sum(rows_read(q) for q in queries)
-        total += processed
-        if processed == 0:
-            return total
+        total += sum(rows_read(q) for q in queries)
+    return total
 
 
 def run_continuously(spark: SparkSession, s: Settings, tables: list[str]) -> None:

@@ -29,13 +29,27 @@ def test_dag_folder_loads_without_errors(tmp_path: Path, monkeypatch: pytest.Mon
     assert not bag.dags["pinpipe_stack_health"].catchup
 
 
-def test_batch_dag_runs_daily_in_order_with_retries(
+CLEAN = {"clean_pin", "clean_geo", "clean_user"}
+
+
+def test_batch_dag_runs_daily_cleaning_the_three_tables_at_once_with_retries(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dag = load_dags(tmp_path, monkeypatch).dags["pinpipe_batch"]
     assert dag.schedule == "@daily" or str(dag.timetable.summary) == "@daily"
     assert not dag.catchup and dag.max_active_runs == 1
     assert dag.is_paused_upon_creation  # starting the stack starts no run
+    assert dag.get_task("check_landed_data").downstream_task_ids == CLEAN
+    assert dag.get_task("analytics").upstream_task_ids == CLEAN
+    assert dag.get_task("analytics").downstream_task_ids == {"publish_run_summary"}
+    assert all(t.retries == 2 for t in dag.tasks)
+
+
+def test_without_a_shared_spark_the_steps_run_one_after_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PINPIPE_ENDPOINTS__SPARK_CONNECT", "")
+    dag = load_dags(tmp_path, monkeypatch).dags["pinpipe_batch"]
     order = [
         "check_landed_data",
         "clean_pin",
@@ -45,8 +59,7 @@ def test_batch_dag_runs_daily_in_order_with_retries(
         "publish_run_summary",
     ]
     for upstream, downstream in pairwise(order):
-        assert downstream in dag.get_task(upstream).downstream_task_ids
-    assert all(t.retries == 2 for t in dag.tasks)
+        assert dag.get_task(upstream).downstream_task_ids == {downstream}
 
 
 def test_locally_the_spark_steps_run_the_job_module(
