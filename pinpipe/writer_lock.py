@@ -23,7 +23,7 @@ from pinpipe.config import Settings
 from pinpipe.errors import PinpipeError
 
 GOLD = "gold"  # the lock of the nine gold tables
-QUARANTINE = "quarantine"  # the shared quarantine table's, held only while a clean writes it
+QUARANTINE = "quarantine"  # the shared quarantine table's, held only while it is created
 
 
 class TablesBusy(PinpipeError):
@@ -44,7 +44,7 @@ def _lock_file(s: Settings, name: str) -> Path:
 
 
 def _acquire(
-    f: IO[str], path: Path, tables: str, deadline: float, on_wait: Callable[[str], None]
+    f: IO[str], path: Path, what: str, deadline: float, on_wait: Callable[[str], None]
 ) -> None:
     told = False
     while True:
@@ -55,10 +55,10 @@ def _acquire(
             other = path.read_text().strip() or "another run"
             if time.monotonic() >= deadline:
                 raise TablesBusy(
-                    f"{tables} are being written by {other}; run again when it has finished"
+                    f"{what} being written by {other}; run again when it has finished"
                 ) from None
             if not told:
-                on_wait(f"waiting for {other} to finish writing {tables}")
+                on_wait(f"waiting for {other} to finish writing {what.removesuffix(' are')}")
                 told = True
             time.sleep(0.5)
 
@@ -68,9 +68,9 @@ def _held(
     s: Settings, name: str, holder: str, deadline: float, on_wait: Callable[[str], None]
 ) -> Iterator[None]:
     path = _lock_file(s, name)
-    tables = f"the {name} tables of pipeline user {s.uid}"
+    what = f"the {name} tables of pipeline user {s.uid} are"
     with open(path, "a+") as f:
-        _acquire(f, path, tables, deadline, on_wait)
+        _acquire(f, path, what, deadline, on_wait)
         f.seek(0)
         f.truncate()
         f.write(holder)

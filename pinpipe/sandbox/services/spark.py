@@ -1,9 +1,9 @@
 """The stack's Spark: a Spark Connect server (local mode, with Delta and the lake's S3 settings).
 
 The batch steps connect to it instead of each starting a JVM of their own; its UI shows every
-job. Python code that Spark would run for a client (a UDF, ``foreachBatch``) runs in Python
-workers of the server, with this project's interpreter, so the same modules are importable
-there; the batch job has none.
+job. Python code that Spark runs for a client (the batch job's ``foreachBatch`` function) runs
+in Python workers of the server, with this project's interpreter, so the same modules are
+importable there.
 
 Durability: the server holds no state of its own; tables and checkpoints are in the lake, so a
 killed server loses at most the write in flight, which the next run redoes.
