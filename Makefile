@@ -8,7 +8,7 @@ SETUP_INPUTS := scripts/setup.sh pyproject.toml requirements.lock requirements-l
 	requirements-tools.lock compose/kafka/pom.xml compose/connect/pom.xml compose/spark/pom.xml \
 	services/s3_sink_connector/pom.xml $(shell find services/s3_sink_connector/src -type f 2>/dev/null)
 
-.PHONY: help setup up down status logs reset demo report test test-unit test-integration lint format compose bench lock
+.PHONY: help setup up down status logs reset demo report test test-unit test-integration lint format compose bench lock dist
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
@@ -66,10 +66,13 @@ bench: $(SETUP_STAMP) ## benchmarks: generator, batch vs DuckDB (BENCH_EVENTS=â€
 	@.venv/bin/python -m bench.dag
 	@.venv/bin/python -m bench.streaming
 
+dist: $(SETUP_STAMP) ## build what the cloud runs into dist/: the wheel, the Databricks jobs, the MWAA bundle (PROFILE=aws)
+	@$(PINPIPE) dist --profile $(or $(PROFILE),aws)
+
 compose: $(SETUP_STAMP) ## regenerate docker-compose.yml from the service definitions
 	@$(PINPIPE) compose
 
 lock: ## re-resolve the Python lock files (after changing dependencies)
-	@build/uv/bin/uv pip compile -q pyproject.toml --extra airflow --extra deploy --extra dev -o requirements.lock
+	@build/uv/bin/uv pip compile -q pyproject.toml --extra sandbox --extra airflow --extra deploy --extra dev -o requirements.lock
 	@build/uv/bin/uv pip compile -q requirements-localstack.in --exclude-newer 2025-09-30 -o requirements-localstack.lock
 	@build/uv/bin/uv pip compile -q requirements-tools.in -o requirements-tools.lock

@@ -22,7 +22,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
-from pinpipe.aws import identity
+from pinpipe.aws import dist, identity
 from pinpipe.aws.infra import outputs as infra_stack
 from pinpipe.aws_access import aws_access, aws_client
 from pinpipe.config import PROJECT_ROOT, Settings
@@ -90,7 +90,7 @@ def _definition_files(s: Settings) -> list[Path]:
     if "kafka" in parts:
         files += sorted((PROJECT_ROOT / "services" / "rest_proxy").glob("*.py"))
     if "orchestration" in parts:
-        files += sorted((PROJECT_ROOT / "airflow" / "dags").glob("*.py"))
+        files += sorted(p for p in (dist.DIST_DIR / "mwaa").rglob("*") if p.is_file())
     if "connect" in parts:
         plugin = s.build_dir / "connect-plugins" / "pinpipe-s3-sink"
         files += sorted(plugin.glob("*.jar"))
@@ -112,7 +112,10 @@ def fingerprint(s: Settings) -> str:
 
 def synth(s: Settings, progress: Progress = lambda _: None) -> Assembly:
     """The app's template for the settings' profile: from the cache when nothing it is built
-    from changed, else synthesized (about 15 s: the CDK runs on Node)."""
+    from changed, else synthesized (about 15 s: the CDK runs on Node). With MWAA in it, the
+    bundle it uploads is built first (``make dist``)."""
+    if "orchestration" in s.deploy.parts:
+        dist.build(s, progress=progress)
     cache_root = s.build_dir / "cdk"
     target = cache_root / f"{s.profile}-{fingerprint(s)}"
     if (target / "done").exists():

@@ -7,11 +7,13 @@ root, the profile file ``aws/profiles/<profile>.toml``, then the defaults below.
 
 from __future__ import annotations
 
+import importlib.resources
 import ipaddress
 import os
 import tomllib
 from contextvars import ContextVar
 from functools import cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,8 +40,13 @@ from pinpipe.contract import (
 from pinpipe.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PROFILES_DIR = PROJECT_ROOT / "aws" / "profiles"
-USER_CONFIG_FILE = PROJECT_ROOT / "pinpipe.toml"
+# Run from a checkout, the sandbox keeps its state and builds in it; installed from the wheel
+# (a Databricks cluster, MWAA), in the user's home.
+IN_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file()
+HOME_DIR = PROJECT_ROOT if IN_CHECKOUT else Path.home() / ".pinpipe"
+# Package data, so that the installed wheel finds its profiles too.
+PROFILES_DIR: Traversable = importlib.resources.files("pinpipe.aws") / "profiles"
+USER_CONFIG_FILE = HOME_DIR / "pinpipe.toml"
 ENV_PREFIX = "PINPIPE_"
 
 Port = int
@@ -104,15 +111,39 @@ class Sink(_Frozen):
 
 
 class Databricks(_Frozen):
-    """Where the batch jobs run under the aws profile (used when batch.runner is databricks)."""
+    """The workspace the jobs run in when ``batch.runner`` is databricks (the aws profile).
+    ``pinpipe deploy`` creates the jobs there; the token comes from the Databricks SDK's own
+    sources (DATABRICKS_TOKEN, ~/.databrickscfg, OAuth), and MWAA reads its connection from
+    Secrets Manager: never from a profile."""
 
+    # The Airflow connection to the workspace (on MWAA, a secret under airflow/connections/).
     connection_id: str = "databricks_default"
+    # The workspace URL; empty: DATABRICKS_HOST or ~/.databrickscfg.
+    host: str = ""
+    # Run on this cluster instead of a job cluster per run.
     existing_cluster_id: str = ""
     spark_version: str = "17.3.x-scala2.13"
     node_type_id: str = "m5d.large"
     num_workers: int = Field(default=1, ge=0)
-    # Where the pinpipe wheel and the job entry script are uploaded, e.g. s3://bucket/jobs
-    artifacts_path: str = ""
+    # Where `pinpipe deploy` uploads the wheel: a workspace folder or a Unity Catalog volume.
+    artifacts_path: str = Field(
+        default="/Workspace/Shared/pinpipe", pattern=r"^/(Workspace|Volumes)/.+[^/]$"
+    )
+    # How the clusters reach the lake: Unity Catalog (an external location over the bucket,
+    # granted to the jobs' owner), or an instance profile registered in the workspace.
+    lake_access: Literal["unity-catalog", "instance-profile"] = "unity-catalog"
+    instance_profile_arn: str = Field(
+        default="", pattern=r"^(arn:aws[a-z-]*:iam::\d{12}:instance-profile/.+)?$"
+    )
+
+
+class Streaming(_Frozen):
+    """Which Spark source reads Kinesis: Databricks' built-in one on a cluster, else the
+    project's own; both take the same options."""
+
+    kinesis_source: Literal["pinpipe", "databricks"] = "pinpipe"
+    # Read the streams as this role (the option roleArn); empty: the session's credentials.
+    role_arn: str = Field(default="", pattern=r"^(arn:aws[a-z-]*:iam::\d{12}:role/.+)?$")
 
 
 Part = Literal["lake", "streams", "api", "kafka", "connect", "orchestration"]
@@ -180,8 +211,8 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(default=1, ge=1)
     stream_shards: int = Field(default=2, ge=1)
     api_stage: str = "dev"
-    state_dir: Path = PROJECT_ROOT / "state"
-    build_dir: Path = PROJECT_ROOT / "build"
+    state_dir: Path = HOME_DIR / "state"
+    build_dir: Path = HOME_DIR / "build"
     ports: Ports = Ports()
     endpoints: Endpoints = Endpoints()
     credentials: Credentials = Credentials()
@@ -189,6 +220,7 @@ class Settings(BaseSettings):
     sink: Sink = Sink()
     batch: Batch = Batch()
     databricks: Databricks = Databricks()
+    streaming: Streaming = Streaming()
     deploy: Deploy = Deploy()
     lake_uri: str = Field(default="", description="the lake's root URI; empty: the bucket, over S3")
     source_db: str = Field(
@@ -278,8 +310,8 @@ class _FileValues(PydanticBaseSettingsSource):
         return _FILE_VALUES.get({})
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    if not path.exists():
+def _read_toml(path: Path | Traversable) -> dict[str, Any]:
+    if not path.is_file():
         return {}
     try:
         with path.open("rb") as f:
@@ -321,8 +353,10 @@ def load_settings(**overrides: Any) -> Settings:
         or user.get("profile", "local")
     )
     profile_file = PROFILES_DIR / f"{profile}.toml"
-    if not profile_file.exists():
-        known = ", ".join(sorted(p.stem for p in PROFILES_DIR.glob("*.toml")))
+    if not profile_file.is_file():
+        known = ", ".join(
+            sorted(p.name.removesuffix(".toml") for p in PROFILES_DIR.iterdir() if p.is_file())
+        )
         raise ConfigError(
             f"profile: no profile named {profile!r} (known: {known}); "
             f"set {ENV_PREFIX}PROFILE or 'profile' in {USER_CONFIG_FILE.name}"

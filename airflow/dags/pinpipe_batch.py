@@ -1,7 +1,7 @@
 """The daily batch pipeline: landed data -> silver tables -> gold tables -> run summary.
 
-Where the Spark steps run (this machine, or Databricks) is configuration: see
-``pinpipe/orchestration.py``.
+Where the Spark steps run (this machine, or a Databricks job) is the profile's choice
+(``batch.runner``): see ``pinpipe/orchestration.py``.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def pinpipe_batch() -> None:
     from airflow.providers.standard.sensors.python import PythonSensor
 
     from pinpipe.contract import TABLES
-    from pinpipe.orchestration import spark_step
+    from pinpipe.orchestration import databricks_batch_job, spark_step
 
     s = _settings()
     wait = PythonSensor(
@@ -68,18 +68,24 @@ def pinpipe_batch() -> None:
         mode="reschedule",
         soft_fail=True,  # nothing landed: the run is skipped, not failed, and frees the queue
     )
-    years = ["--post-years", s.batch.post_years, "--join-years", s.batch.join_years]
-    clean = [spark_step(s, f"clean_{t}", ["clean", "--table", t, "--uid", UID]) for t in TABLES]
-    gold = spark_step(s, "analytics", ["analytics", *years, "--uid", UID])
 
     @task(task_id="publish_run_summary")
-    def publish_run_summary(run_id: str, uid: str) -> dict[str, object]:
+    # Not named run_id: Airflow 3.0 gives context-named parameters a default, which would
+    # put a parameter with a default before one without.
+    def publish_run_summary(dag_run_id: str, uid: str) -> dict[str, object]:
         from pinpipe.batch_summary import publish
 
-        return publish(_settings(uid), run_id)
+        return publish(_settings(uid), dag_run_id)
 
-    summary = publish_run_summary(run_id="{{ run_id }}", uid=UID)
-    if s.endpoints.spark_connect or s.batch.runner == "databricks":
+    summary = publish_run_summary(dag_run_id="{{ run_id }}", uid=UID)
+    if s.batch.runner == "databricks":
+        # The same steps, as the tasks of one Databricks job (pinpipe.aws.databricks.jobs).
+        wait >> databricks_batch_job(s, uid=UID) >> summary
+        return
+    years = ["--post-years", s.batch.post_years, "--join-years", s.batch.join_years]
+    clean = [spark_step(f"clean_{t}", ["clean", "--table", t, "--uid", UID]) for t in TABLES]
+    gold = spark_step("analytics", ["analytics", *years, "--uid", UID])
+    if s.endpoints.spark_connect:
         wait >> clean >> gold >> summary  # one shared Spark: the three tables are cleaned at once
     else:
         chain(wait, *clean, gold, summary)  # a Spark JVM per step: one at a time fits a laptop

@@ -1,9 +1,8 @@
-"""MWAA: the Airflow environment, its execution role, and its bucket holding the DAGs and the
-``requirements.txt`` (with the ``--constraint`` line MWAA requires for its Airflow version)."""
+"""MWAA: the Airflow environment, its execution role, and its bucket holding the bundle
+``make dist`` builds (``pinpipe.aws.mwaa.bundle``): the DAGs, ``requirements.txt`` with the
+``--constraint`` line MWAA requires, and ``plugins.zip`` with the pinpipe wheel."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
@@ -13,35 +12,13 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from pinpipe.aws.dist import DIST_DIR
 from pinpipe.aws.infra.nag import suppress
 from pinpipe.aws.infra.network import Network
-from pinpipe.config import PROJECT_ROOT, Settings
+from pinpipe.config import Settings
+from pinpipe.errors import PinpipeError
 
-DAGS_DIR = PROJECT_ROOT / "airflow" / "dags"
-# DAGs that only make sense next to the sandbox's own processes stay out of MWAA.
-SANDBOX_ONLY_DAGS = ("pinpipe_stack_health.py",)
-MWAA_PYTHON = "3.12"
 SECRETS_BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
-
-
-def constraint_url(airflow_version: str) -> str:
-    return (
-        "https://raw.githubusercontent.com/apache/airflow/"
-        f"constraints-{airflow_version}/constraints-{MWAA_PYTHON}.txt"
-    )
-
-
-def requirements_txt(airflow_version: str) -> str:
-    """MWAA installs this at start. What the DAGs import from this project is packaged with the
-    Databricks artifacts and listed below the providers."""
-    return "\n".join(
-        [
-            f'--constraint "{constraint_url(airflow_version)}"',
-            "apache-airflow-providers-databricks",
-            "apache-airflow-providers-amazon",
-            "",
-        ]
-    )
 
 
 def secret_prefix(name: str) -> str:
@@ -65,25 +42,15 @@ class Orchestration(Construct):
             server_access_logs_prefix="airflow-bucket/",
             removal_policy=RemovalPolicy.DESTROY,
         )
-        dags = s3deploy.BucketDeployment(
+        bundle = DIST_DIR / "mwaa"
+        if not (bundle / "plugins.zip").is_file():
+            raise PinpipeError(f"no MWAA bundle in {bundle}: run `make dist`")
+        # The bucket's layout is the bundle's: dags/, requirements.txt, plugins.zip.
+        files = s3deploy.BucketDeployment(
             self,
-            "Dags",
-            sources=[
-                s3deploy.Source.asset(str(DAGS_DIR), exclude=["__pycache__", *SANDBOX_ONLY_DAGS])
-            ],
+            "Bundle",
+            sources=[s3deploy.Source.asset(str(bundle))],
             destination_bucket=self.bucket,
-            destination_key_prefix="dags",
-        )
-        requirements = s3deploy.BucketDeployment(
-            self,
-            "Requirements",
-            sources=[
-                s3deploy.Source.data(
-                    "requirements.txt", requirements_txt(s.deploy.mwaa_airflow_version)
-                )
-            ],
-            destination_bucket=self.bucket,
-            prune=False,
         )
         role = iam.Role(
             self,
@@ -176,6 +143,7 @@ class Orchestration(Construct):
             source_bucket_arn=self.bucket.bucket_arn,
             dag_s3_path="dags",
             requirements_s3_path="requirements.txt",
+            plugins_s3_path="plugins.zip",
             webserver_access_mode="PUBLIC_ONLY",
             network_configuration=mwaa.CfnEnvironment.NetworkConfigurationProperty(
                 security_group_ids=[group.security_group_id], subnet_ids=[subnets[0], subnets[1]]
@@ -195,13 +163,8 @@ class Orchestration(Construct):
                 worker_logs=_log("WARNING"),
             ),
         )
-        self.environment.node.add_dependency(dags, requirements)
+        self.environment.node.add_dependency(files)
 
 
 def _log(level: str) -> mwaa.CfnEnvironment.ModuleLoggingConfigurationProperty:
     return mwaa.CfnEnvironment.ModuleLoggingConfigurationProperty(enabled=True, log_level=level)
-
-
-def dag_files() -> list[Path]:
-    """The DAG files the MWAA bucket gets."""
-    return sorted(p for p in DAGS_DIR.glob("*.py") if p.name not in SANDBOX_ONLY_DAGS)

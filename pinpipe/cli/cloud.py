@@ -78,6 +78,25 @@ def deploy(
         console.print(f"  {key}: {value}", highlight=False)
 
 
+def dist(
+    profile: ProfileOption = None,
+    out: Annotated[Path | None, typer.Option(help="folder to write to (default: dist)")] = None,
+) -> None:
+    """Build what the cloud runs: the pinpipe wheel, the Databricks jobs (JSON, as the Jobs API
+    takes them) and the MWAA bundle (DAGs, requirements.txt, plugins.zip).
+
+    The jobs name the profile's workspace paths and cluster; `pinpipe deploy` uploads and applies
+    them."""
+    from pinpipe.aws import dist as artifacts
+
+    s = _settings(profile)
+    built = artifacts.build(s, out or artifacts.DIST_DIR, progress=console.print)
+    console.print(f"wheel:           {built.wheel}", highlight=False)
+    for job in built.databricks_jobs:
+        console.print(f"Databricks job:  {job}", highlight=False)
+    console.print(f"MWAA bundle:     {built.mwaa}/ (dags/, requirements.txt, plugins.zip)")
+
+
 def destroy(
     profile: ProfileOption = None,
     delete_data: Annotated[

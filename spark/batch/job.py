@@ -188,6 +188,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     return summary
 
 
+def entry_point() -> None:
+    """The wheel's ``pinpipe_batch`` command, which a Databricks ``python_wheel_task`` calls."""
+    main(sys.argv[1:])
+
+
 if __name__ == "__main__":
     # Run from the module imported under its own name: functions Spark sends to its Python
     # workers (foreachBatch) are then found there by name, not copied with copies of what they use.

@@ -45,11 +45,15 @@ HEALTHY_AFTER_S = 300.0
 
 
 def kinesis_options(s: Settings, table: str) -> dict[str, str]:
-    return {
+    """The same option names for Databricks' source and the project's own."""
+    options = {
         "streamName": s.streams[table],
         "initialPosition": "earliest",
         **aws_access(s, "kinesis").kinesis_source_options(),
     }
+    if s.streaming.role_arn:
+        options["roleArn"] = s.streaming.role_arn
+    return options
 
 
 def write_batch(s: Settings, table: str, batch: DataFrame, batch_id: int) -> None:
@@ -189,13 +193,19 @@ def main(argv: list[str] | None = None) -> None:
     # and of foreachBatch timed out connecting back to the server while batch work kept both
     # cores busy.
     spark = get_spark(s, "pinpipe-streaming", local=True)
-    kinesis_source.register(spark)
+    if s.streaming.kinesis_source == "pinpipe":
+        kinesis_source.register(spark)  # else the platform's own (Databricks)
     tables = args.tables.split(",")
     ensure_tables(spark, s, tables)
     if args.available_now:
         print(f"processed {run_available_now(spark, s, tables)} records", flush=True)
     else:
         run_continuously(spark, s, tables)
+
+
+def entry_point() -> None:
+    """The wheel's ``pinpipe_stream`` command, which a Databricks ``python_wheel_task`` calls."""
+    main(sys.argv[1:])
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 It takes Databricks' option names (``streamName``, ``region``, ``initialPosition``,
 ``awsAccessKey``, ``awsSecretKey``, ``endpoint``) and produces Databricks' columns, so the same
-``spark.readStream.format("kinesis")`` code runs here (against LocalStack) and on Databricks
-(whose built-in source is used there instead).
+``spark.readStream.format("kinesis")`` code runs here (against LocalStack) and on Databricks,
+whose built-in source the aws profile uses instead (``streaming.kinesis_source``).
 
 Offsets are, per shard, the sequence number of the last record consumed (or none yet), kept in
 Spark's checkpoint; a restarted query resumes just after it, so nothing is lost or read twice.
@@ -269,7 +269,5 @@ class KinesisDataSource(DataSource):
 
 
 def register(spark: Any) -> None:
-    """Make ``format("kinesis")`` available, unless the platform has its own (Databricks)."""
-    if spark.conf.get("spark.databricks.clusterUsageTags.clusterId", None):
-        return
+    """Make ``format("kinesis")`` this source (where the platform has none of its own)."""
     spark.dataSource.register(KinesisDataSource)

@@ -209,18 +209,21 @@ def test_the_connector_has_the_sandboxs_configuration_without_keys(
 def test_mwaa_runs_the_newest_airflow_with_constrained_requirements(
     templates: dict[str, dict[str, Any]],
 ) -> None:
-    from pinpipe.aws.infra.orchestration import dag_files, requirements_txt
+    from pinpipe.aws.mwaa.bundle import dag_files, requirements_txt
 
     env = _one(templates["aws"], "AWS::MWAA::Environment")
     assert env["AirflowVersion"] == "3.0.6"
     assert env["RequirementsS3Path"] == "requirements.txt"
+    assert env["PluginsS3Path"] == "plugins.zip"
     assert "SecretsManagerBackend" in env["AirflowConfigurationOptions"]["secrets.backend"]
-    first = requirements_txt("3.0.6").splitlines()[0]
-    assert first == (
+    lines = requirements_txt("3.0.6", "pinpipe-0.1.0-py3-none-any.whl").splitlines()
+    assert lines[0] == (
         '--constraint "https://raw.githubusercontent.com/apache/airflow/'
         'constraints-3.0.6/constraints-3.12.txt"'
     )
-    assert [p.name for p in dag_files()] == ["pinpipe_batch.py", "pinpipe_streaming.py"]
+    assert lines[-1] == "/usr/local/airflow/plugins/pinpipe-0.1.0-py3-none-any.whl"
+    # The other DAGs start or check the sandbox's own processes.
+    assert [p.name for p in dag_files()] == ["pinpipe_batch.py"]
 
 
 def test_the_sandbox_stack_holds_only_what_localstack_hosts(

@@ -72,22 +72,18 @@ def test_locally_the_spark_steps_run_the_job_module(
     assert "--uid" in dag.get_task("analytics").op_kwargs["args"]
 
 
-def test_with_the_aws_profile_the_same_steps_go_to_databricks(
+def test_with_the_aws_profile_the_dag_runs_the_databricks_batch_job_by_name(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from pinpipe.aws.databricks import jobs
+    from pinpipe.config import load_settings
+
     monkeypatch.setenv("PINPIPE_PROFILE", "aws")
-    monkeypatch.setenv("PINPIPE_DATABRICKS__ARTIFACTS_PATH", "s3://artifacts/pinpipe")
-    monkeypatch.setenv("PINPIPE_DATABRICKS__EXISTING_CLUSTER_ID", "0101-abc")
     dag = load_dags(tmp_path, monkeypatch).dags["pinpipe_batch"]
-    for task_id in ("clean_pin", "clean_geo", "clean_user", "analytics"):
-        task = dag.get_task(task_id)
-        assert type(task).__name__ == "DatabricksSubmitRunOperator"
-        assert task.spark_python_task["python_file"] == (
-            "s3://artifacts/pinpipe/pinpipe_batch_job.py"
-        )
-        assert task.existing_cluster_id == "0101-abc"
-    assert dag.get_task("clean_geo").spark_python_task["parameters"][:3] == [
-        "clean",
-        "--table",
-        "geo",
-    ]
+    run = dag.get_task("batch_job")
+    assert type(run).__name__ == "DatabricksRunNowOperator"
+    assert run.job_name == jobs.batch_job_name(load_settings(profile="aws"))
+    assert set(run.job_parameters) == {jobs.UID_PARAMETER}
+    assert run.upstream_task_ids == {"check_landed_data"}
+    assert run.downstream_task_ids == {"publish_run_summary"}
+    assert not CLEAN & set(dag.task_ids)  # the cleans are the Databricks job's own tasks

@@ -1,0 +1,1 @@
+"""What MWAA runs: the DAG files, a constrained ``requirements.txt``, and ``plugins.zip``."""
