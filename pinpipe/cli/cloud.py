@@ -42,7 +42,9 @@ def deploy(
 ) -> None:
     """Deploy the pipeline's cloud stack (the CDK app in aws/infra) for the profile.
 
-    aws: lake, streams, API with key and usage plan, VPC, MSK, REST proxy, MSK Connect, MWAA.
+    aws: lake, streams, API with key and usage plan, VPC, MSK, REST proxy, MSK Connect, MWAA;
+    then, with batch.runner databricks, the wheel and the batch and streaming jobs in the
+    Databricks workspace (credentials: DATABRICKS_HOST/DATABRICKS_TOKEN or ~/.databrickscfg).
 
     local: the API and its role, into the sandbox's LocalStack.
 
@@ -76,6 +78,12 @@ def deploy(
         )
     for key, value in sorted(result.outputs.items()):
         console.print(f"  {key}: {value}", highlight=False)
+    if s.batch.runner == "databricks":
+        from pinpipe.aws import dist as artifacts
+        from pinpipe.aws.databricks import deploy as databricks
+
+        built = artifacts.build(s, progress=console.print)
+        databricks.deploy(s, built.wheel, progress=console.print)
 
 
 def dist(
