@@ -53,6 +53,8 @@ def kinesis_options(s: Settings, table: str) -> dict[str, str]:
     }
     if s.streaming.role_arn:
         options["roleArn"] = s.streaming.role_arn
+        if s.endpoints.sts:
+            options["stsEndpoint"] = s.endpoints.sts
     return options
 
 

@@ -1,7 +1,8 @@
 """A Spark streaming source for Amazon Kinesis, registered as format ``kinesis``.
 
 It takes Databricks' option names (``streamName``, ``region``, ``initialPosition``,
-``awsAccessKey``, ``awsSecretKey``, ``endpoint``) and produces Databricks' columns, so the same
+``awsAccessKey``, ``awsSecretKey``, ``endpoint``, ``roleArn``, ``roleExternalId``,
+``roleSessionName``, ``stsEndpoint``) and produces Databricks' columns, so the same
 ``spark.readStream.format("kinesis")`` code runs here (against LocalStack) and on Databricks,
 whose built-in source the aws profile uses instead (``streaming.kinesis_source``).
 
@@ -52,11 +53,39 @@ RETRYABLE = {
 
 
 def kinesis_client(options: dict[str, str]) -> Any:
-    """A Kinesis client from the source's options."""
+    """A Kinesis client from the source's options; with ``roleArn``, as that role, its
+    credentials renewed before they expire (as Databricks' source does)."""
     import boto3
 
-    access = AwsAccess.from_kinesis_source_options(options)
-    return boto3.client("kinesis", **access.boto3_kwargs())
+    kwargs = AwsAccess.from_kinesis_source_options(options).boto3_kwargs()
+    lower = {k.lower(): v for k, v in options.items()}
+    if not lower.get("rolearn"):
+        return boto3.client("kinesis", **kwargs)
+    from botocore.credentials import RefreshableCredentials
+    from botocore.session import get_session
+
+    sts = boto3.client("sts", **{**kwargs, "endpoint_url": lower.get("stsendpoint") or None})
+    assume = {
+        "RoleArn": lower["rolearn"],
+        "RoleSessionName": lower.get("rolesessionname") or "pinpipe-kinesis",
+        **({"ExternalId": lower["roleexternalid"]} if lower.get("roleexternalid") else {}),
+    }
+
+    def fetch() -> dict[str, str]:
+        c = sts.assume_role(**assume)["Credentials"]
+        return {
+            "access_key": c["AccessKeyId"],
+            "secret_key": c["SecretAccessKey"],
+            "token": c["SessionToken"],
+            "expiry_time": c["Expiration"].isoformat(),
+        }
+
+    session = get_session()
+    session._credentials = RefreshableCredentials.create_from_metadata(
+        metadata=fetch(), refresh_using=fetch, method="sts-assume-role"
+    )
+    keyless = {k: v for k, v in kwargs.items() if not k.startswith("aws_")}
+    return boto3.Session(botocore_session=session).client("kinesis", **keyless)
 
 
 @dataclass

@@ -56,6 +56,7 @@ def read_all(
     checkpoint: Path,
     out: Path,
     position: str = "earliest",
+    **extra: str,
 ) -> None:
     s = sandbox.settings
     kinesis_source.register(spark)
@@ -67,6 +68,7 @@ def read_all(
         .option("endpoint", s.endpoints.kinesis)
         .option("awsAccessKey", "test")
         .option("awsSecretKey", "test")
+        .options(**extra)
         .load()
     )
     query = (
@@ -120,6 +122,23 @@ def test_latest_skips_what_was_there_before_the_query_started(
     put(kinesis, name, 20, 10)
     read_all(spark, sandbox, name, checkpoint, out, position="latest")
     assert numbers(spark, out) == list(range(20, 30))
+
+
+def test_with_role_arn_it_reads_as_that_role(
+    spark: Any, sandbox: Sandbox, stream: Any, tmp_path: Path
+) -> None:
+    kinesis, name = stream
+    put(kinesis, name, 0, 10)
+    s = sandbox.settings
+    role = {"roleArn": "arn:aws:iam::000000000000:role/pinpipe-reader"}
+    role |= {"stsEndpoint": s.endpoints.sts, "roleSessionName": "kinesis-test"}
+    keys = {"awsAccessKey": "test", "awsSecretKey": "test", "endpoint": s.endpoints.kinesis}
+    client = kinesis_source.kinesis_client({"region": s.region, **keys, **role})
+    used = client._request_signer._credentials.get_frozen_credentials()
+    assert used.token and used.access_key != "test"  # the role's session, not the keys given
+
+    read_all(spark, sandbox, name, tmp_path / "checkpoint", tmp_path / "out", **role)
+    assert numbers(spark, tmp_path / "out") == list(range(10))
 
 
 def test_the_schema_is_databricks_kinesis_schema(spark: Any, sandbox: Sandbox, stream: Any) -> None:
