@@ -27,7 +27,9 @@ def secret_prefix(name: str) -> str:
 
 
 class Orchestration(Construct):
-    def __init__(self, scope: Construct, id: str, *, s: Settings, network: Network) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, s: Settings, network: Network, lake: s3.IBucket
+    ) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
         name = f"pinpipe-{s.uid}"
@@ -121,12 +123,17 @@ class Orchestration(Construct):
                 resources=[f"arn:aws:secretsmanager:{region}:{account}:secret:{prefix}/*"],
             )
         )
+        # The batch DAG's own tasks: whether anything landed (a listing of topics/), the row
+        # counts of the Delta tables, and the run's summary under runs/batch/.
+        lake.grant_read(role, "delta/*")
+        lake.grant_put(role, "runs/batch/*")
         suppress(
             role,
             {
                 "AwsSolutions-IAM5": "the execution role MWAA documents: its own bucket, its "
                 "log groups (airflow-<env>-*), its Celery queues, KMS through SQS only, metrics, "
-                "and the secrets under the pipeline's prefix"
+                "and the secrets under the pipeline's prefix; in the lake, reading the Delta "
+                "tables and writing the run summaries"
             },
         )
         group = ec2.SecurityGroup(self, "Group", vpc=network.vpc, description="MWAA")

@@ -142,7 +142,7 @@ class PipelineStack(Stack):
                     plugin_dir=inputs.plugin_dir,
                 )
             if "orchestration" in parts:
-                airflow = Orchestration(self, "Airflow", s=s, network=network)
+                airflow = Orchestration(self, "Airflow", s=s, network=network, lake=lake)
                 CfnOutput(self, OUTPUT_MWAA, value=airflow.environment.ref)
                 CfnOutput(self, OUTPUT_MWAA_BUCKET, value=airflow.bucket.bucket_name)
         else:

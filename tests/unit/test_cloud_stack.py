@@ -224,6 +224,13 @@ def test_mwaa_runs_the_newest_airflow_with_constrained_requirements(
     assert lines[-1] == "/usr/local/airflow/plugins/pinpipe-0.1.0-py3-none-any.whl"
     # The other DAGs start or check the sandbox's own processes.
     assert [p.name for p in dag_files()] == ["pinpipe_batch.py"]
+    # The DAG's own tasks write the run summaries into the lake.
+    writes = [
+        json.dumps(st["Resource"])
+        for st in _statements(templates["aws"])
+        if "s3:PutObject" in _as_list(st["Action"])
+    ]
+    assert any("runs/batch/*" in w for w in writes)
 
 
 def test_the_sandbox_stack_holds_only_what_localstack_hosts(
