@@ -67,15 +67,21 @@ def spark_conf(s: Settings) -> dict[str, str]:
     return conf
 
 
+# Set on every Databricks cluster, where the runtime owns the session and its configuration.
+DATABRICKS_RUNTIME_VARIABLE = "DATABRICKS_RUNTIME_VERSION"
+
+
 def get_spark(s: Settings, app_name: str = "pinpipe", local: bool = False) -> SparkSession:
-    """The active session if there is one (Databricks, tests); else a session of the Spark
-    Connect server the settings name (``endpoints.spark_connect``); else, or with ``local``, a
-    Spark of this process's own."""
+    """The active session if there is one (tests); on a Databricks cluster, the cluster's; else a
+    session of the Spark Connect server the settings name (``endpoints.spark_connect``); else,
+    or with ``local``, a Spark of this process's own."""
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
+    if os.environ.get(DATABRICKS_RUNTIME_VARIABLE):
+        return SparkSession.builder.getOrCreate()
     if s.endpoints.spark_connect and not local:
         return SparkSession.builder.remote(s.endpoints.spark_connect).getOrCreate()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
