@@ -103,12 +103,18 @@ def test_the_package_comes_from_the_installed_wheel(cluster: Cluster) -> None:
     assert not Path(where.strip()).is_relative_to(PROJECT_ROOT)
 
 
+def send(pipeline: Pipeline, folder: Path, path: str, rows: int, seed: int) -> str:
+    """Generate a source and send all of it down one path; returns the source's URL."""
+    source = f"sqlite:///{folder / 'source.db'}"
+    pipeline.ok("source", "generate", "--rows", str(rows), "--seed", str(seed), "--db", source)
+    pipeline.ok("emulate", path, "--all", "--batch-size", "100", "--db", source)
+    return source
+
+
 def test_the_batch_jobs_tasks_run_from_the_wheel_give_the_reference_gold_tables(
     cluster: Cluster, pipeline: Pipeline, tmp_path: Path
 ) -> None:
-    source = f"sqlite:///{tmp_path / 'source.db'}"
-    pipeline.ok("source", "generate", "--rows", "400", "--seed", "23", "--db", source)
-    pipeline.ok("emulate", "batch", "--all", "--batch-size", "100", "--db", source)
+    source = send(pipeline, tmp_path, "batch", rows=400, seed=23)
     wait_until_landed(pipeline)
 
     job = cluster.job("pinpipe-batch")
@@ -124,9 +130,7 @@ def test_the_batch_jobs_tasks_run_from_the_wheel_give_the_reference_gold_tables(
 def test_the_streaming_jobs_task_run_from_the_wheel_gives_the_reference_tables(
     cluster: Cluster, pipeline: Pipeline, tmp_path: Path
 ) -> None:
-    source = f"sqlite:///{tmp_path / 'source.db'}"
-    pipeline.ok("source", "generate", "--rows", "120", "--seed", "29", "--db", source)
-    pipeline.ok("emulate", "stream", "--all", "--batch-size", "40", "--db", source)
+    source = send(pipeline, tmp_path, "stream", rows=120, seed=29)
 
     (task,) = cluster.job("pinpipe-streaming")["tasks"]
     # The job runs continuously on Databricks; here it stops once it has read everything.
