@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -49,3 +52,48 @@ def test_the_lake_keeps_its_objects_in_the_state_folder_and_keys_out_of_argv(
     assert f"127.0.0.1:{s.ports.lake}" in launch.argv
     secret = s.credentials.secret_access_key.get_secret_value()
     assert secret not in launch.argv and launch.env["ROOT_SECRET_KEY"] == secret
+
+
+class FakeLocalStack(BaseHTTPRequestHandler):
+    """Says every service runs, but fails Kinesis calls while ``kinesis_starting``."""
+
+    kinesis_starting = True
+
+    def do_GET(self) -> None:
+        states = {name: "running" for name in localstack.SERVICES}
+        self._answer(200, {"services": states})
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if FakeLocalStack.kinesis_starting:
+            self._answer(500, {"__type": "InternalError", "message": "connection refused"})
+        else:
+            self._answer(200, {"StreamNames": [], "HasMoreStreams": False})
+
+    def _answer(self, status: int, body: dict[str, object]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_localstack_is_healthy_only_once_a_kinesis_call_succeeds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeLocalStack)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("PINPIPE_ENDPOINTS__KINESIS", f"http://127.0.0.1:{server.server_port}")
+        s = load_settings()
+        FakeLocalStack.kinesis_starting = True
+        health = localstack.SERVICE.health(s)
+        assert not health.ok and "Kinesis not answering yet" in health.detail
+        FakeLocalStack.kinesis_starting = False
+        assert localstack.SERVICE.health(s).ok
+    finally:
+        server.shutdown()

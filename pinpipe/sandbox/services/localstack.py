@@ -119,7 +119,28 @@ def _health(s: Settings) -> Health:
     except (requests.RequestException, ValueError) as e:
         return Health(False, f"GET {url}: {type(e).__name__}")
     bad = [n for n in SERVICES if states.get(n) != "running"]
-    return Health(not bad, f"not ready: {', '.join(bad)}" if bad else "")
+    if bad:
+        return Health(False, f"not ready: {', '.join(bad)}")
+    return _kinesis_answers(s)
+
+
+def _kinesis_answers(s: Settings) -> Health:
+    """LocalStack says Kinesis is "running" before kinesis-mock listens: kinesis-mock starts on
+    the first Kinesis call, and calls that arrive while it starts fail with an InternalError
+    (seen after a restart under load). Only a call that succeeds shows it is up."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from pinpipe.aws_access import aws_access
+
+    quick = Config(connect_timeout=2, read_timeout=10, retries={"total_max_attempts": 1})
+    kinesis = boto3.client("kinesis", config=quick, **aws_access(s, "kinesis").boto3_kwargs())
+    try:
+        kinesis.list_streams(Limit=1)
+    except (BotoCoreError, ClientError) as e:
+        return Health(False, f"Kinesis not answering yet: {e}")
+    return Health(True)
 
 
 SERVICE = Service(
