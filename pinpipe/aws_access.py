@@ -159,8 +159,10 @@ def aws_access(
     return AwsAccess(settings.region, endpoint_url(settings, service, environ), keys)
 
 
-def aws_client(settings: Settings, service: Service) -> Any:
-    """A boto3 client for ``service`` under these settings."""
+def aws_client(settings: Settings, service: Service, config: Any = None) -> Any:
+    """A boto3 client for ``service`` under these settings (``config``: a botocore Config for
+    its timeouts and retries)."""
     import boto3
 
-    return boto3.client(service, **aws_access(settings, service).boto3_kwargs())
+    kwargs = aws_access(settings, service).boto3_kwargs()
+    return boto3.client(service, **kwargs, **({"config": config} if config else {}))

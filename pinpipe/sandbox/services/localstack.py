@@ -128,14 +128,13 @@ def _kinesis_answers(s: Settings) -> Health:
     """LocalStack says Kinesis is "running" before kinesis-mock listens: kinesis-mock starts on
     the first Kinesis call, and calls that arrive while it starts fail with an InternalError
     (seen after a restart under load). Only a call that succeeds shows it is up."""
-    import boto3
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from pinpipe.aws_access import aws_access
+    from pinpipe.aws_access import aws_client
 
     quick = Config(connect_timeout=2, read_timeout=10, retries={"total_max_attempts": 1})
-    kinesis = boto3.client("kinesis", config=quick, **aws_access(s, "kinesis").boto3_kwargs())
+    kinesis = aws_client(s, "kinesis", config=quick)
     try:
         kinesis.list_streams(Limit=1)
     except (BotoCoreError, ClientError) as e:
