@@ -208,9 +208,9 @@ def main() -> None:
 def run_spark(spark: Any, s: Settings, full: bool = False) -> None:
     from pinpipe.spark.batch import analytics, job
 
-    for table in lake.SILVER:
-        job.clean_table(spark, s, table, full)
-    job.run_analytics(spark, s, analytics.YearRanges())
+    steps = {t: job.timed(job.clean_table, spark, s, t, full) for t in lake.SILVER}
+    steps["gold"] = job.timed(job.run_analytics, spark, s, analytics.YearRanges())
+    print("    seconds: " + ", ".join(f"{name} {out['seconds']}" for name, out in steps.items()))
 
 
 def snapshot(s: Settings) -> dict[str, list[tuple[Any, ...]]]:

@@ -179,14 +179,31 @@ def run_batch_dag(s: Settings) -> str:
     return f"{batch.DAG_ID} run {done.run_id} succeeded"
 
 
-def catch_up_streaming(s: Settings) -> str:
-    from pinpipe import streaming
+class StreamingCatchUp:
+    """The streaming job catching up in the background while the batch path runs: the two
+    paths share no table, and most of the batch DAG's time is waiting on Airflow."""
 
-    if streaming.running_pid(s) is not None:
-        return "the background streaming job is running and keeps the tables current"
-    with console.status("streaming job: catching up with the streams"):
-        done = streaming.catch_up(s)
-    return f"processed {done.records} records" if done.records is not None else "done"
+    def __init__(self) -> None:
+        self.job: Any = None
+
+    def start(self, s: Settings) -> str:
+        from pinpipe import streaming
+
+        if streaming.running_pid(s) is not None:
+            return "the background streaming job is running and keeps the tables current"
+        self.job = streaming.CatchUpJob(s)
+        return f"started; it logs to {self.job.log}"
+
+    def wait(self) -> str:
+        if self.job is None:
+            return "the background streaming job is running and keeps the tables current"
+        with console.status("streaming job: catching up with the streams"):
+            done = self.job.wait()
+        return f"processed {done.records} records" if done.records is not None else "done"
+
+    def stop(self) -> None:
+        if self.job is not None:
+            self.job.stop()
 
 
 def write_report(s: Settings, run: DemoRun) -> str:
@@ -212,7 +229,7 @@ def _bar(what: str, total: int | None) -> Iterator[Callable[[int], None]]:
 # --- the run ---------------------------------------------------------------------------------
 
 
-def steps(s: Settings, o: DemoOptions, record: DemoRun) -> list[Step]:
+def steps(s: Settings, o: DemoOptions, record: DemoRun, streaming: StreamingCatchUp) -> list[Step]:
     logs = str(s.logs_dir)
     airflow_logs = str(s.state_dir / "airflow" / "logs")
     source = str(o.source_dir) if o.source_dir else f"{o.rows:,} generated rows per table"
@@ -223,23 +240,26 @@ def steps(s: Settings, o: DemoOptions, record: DemoRun) -> list[Step]:
         Step("source", f"create the source database ({source})", "the output above",
              "check DEMO_SOURCE points at a folder with the three tables' files",
              lambda: create_source(s, o)),
+        Step("emulate stream", f"send {o.stream_events} events through the stream path "
+             "(API -> Kinesis)", f"{s.state_dir}/emulator/dead-letter-stream.jsonl",
+             "`pinpipe status`: is localstack healthy?", lambda: emulate(s, "stream", o)),
+        Step("streaming start", "start the streaming job catching up, in the background",
+             f"{logs}/streaming-catch-up.log", "run it in the foreground: `pinpipe stream run "
+             "--available-now`", lambda: streaming.start(s)),
         Step("emulate batch", "send every source row through the batch path (API -> Kafka)",
              f"{s.state_dir}/emulator/dead-letter-batch.jsonl",
              "`pinpipe status`: is the rest-proxy healthy? resend with "
              "`pinpipe emulate batch --all --resume`",
              lambda: emulate(s, "batch", o)),
-        Step("emulate stream", f"send {o.stream_events} events through the stream path "
-             "(API -> Kinesis)", f"{s.state_dir}/emulator/dead-letter-stream.jsonl",
-             "`pinpipe status`: is localstack healthy?", lambda: emulate(s, "stream", o)),
         Step("landing", "wait for the S3 sink to land every Kafka record", f"{logs}/connect.log",
              f"connector status: {s.endpoints.kafka_connect}/connectors/{s.connector_name}/status",
              lambda: wait_for_landing(s)),
         Step("batch DAG", "run the batch DAG in Airflow (clean, then the gold tables)",
              airflow_logs, f"open {s.endpoints.airflow}/dags/pinpipe_batch (login: pinpipe status)",
              lambda: run_batch_dag(s)),
-        Step("streaming", "run the streaming job until it has caught up",
+        Step("streaming", "wait for the streaming job to catch up",
              f"{logs}/streaming-catch-up.log", "run it in the foreground: `pinpipe stream run "
-             "--available-now`", lambda: catch_up_streaming(s)),
+             "--available-now`", streaming.wait),
         Step("report", "write the report", "the message above",
              "`pinpipe report` rewrites it from the lake", lambda: write_report(s, record)),
     ]  # fmt: skip
@@ -250,8 +270,22 @@ def run(s: Settings, o: DemoOptions) -> DemoRun:
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
         options={k: str(v) for k, v in asdict(o).items()},
     )
-    plan = steps(s, o, record)
+    streaming = StreamingCatchUp()
+    plan = steps(s, o, record, streaming)
     t0 = time.monotonic()
+    try:
+        _run_steps(s, plan, record, t0)
+    finally:
+        streaming.stop()  # a step failed or the demo was interrupted while it ran
+    record.ok = True
+    from pinpipe.report import default_path
+
+    record.report = str(default_path(s))
+    _save(s, record)
+    return record
+
+
+def _run_steps(s: Settings, plan: list[Step], record: DemoRun, t0: float) -> None:
     for i, step in enumerate(plan, 1):
         console.rule(f"[bold][{i}/{len(plan)}] {step.what}")
         t = time.monotonic()
@@ -269,9 +303,3 @@ def run(s: Settings, o: DemoOptions) -> DemoRun:
         record.seconds = time.monotonic() - t0
         _save(s, record)
         console.print(f"[green]✓[/] {step.name} in {time.monotonic() - t:.1f}s: {detail}")
-    record.ok = True
-    from pinpipe.report import default_path
-
-    record.report = str(default_path(s))
-    _save(s, record)
-    return record

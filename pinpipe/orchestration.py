@@ -1,6 +1,8 @@
 """How the batch DAG runs its Spark steps: the one place where local and cloud differ.
 
-Locally each step is ``python -m pinpipe.spark.batch.job <args>`` on this machine; with
+Locally each step is the batch job (``pinpipe.spark.batch.job <args>``) on this machine: called in
+the task's own process when the stack's Spark Connect server does the work (a process start and
+its imports cost seconds per step), else in a process of its own, whose JVM ends with it. With
 ``batch.runner = "databricks"`` (the aws profile) the DAG runs the batch job ``pinpipe deploy``
 created in Databricks, whose tasks call the same job with the same arguments.
 """
@@ -32,11 +34,20 @@ def run_local_step(args: list[str]) -> dict[str, Any]:
         return dict(json.loads(summary_file.read_text()))
 
 
-def spark_step(task_id: str, args: list[str]) -> Any:
+def run_connected_step(args: list[str]) -> dict[str, Any]:
+    """Run one job step in this process, as a client of the Spark Connect server."""
+    from pinpipe.spark.batch import job
+
+    print("running:", JOB_MODULE, " ".join(args), flush=True)
+    return job.main(args)
+
+
+def spark_step(s: Settings, task_id: str, args: list[str]) -> Any:
     """An Airflow operator that runs ``job.py <args>`` on this machine."""
     from airflow.providers.standard.operators.python import PythonOperator
 
-    return PythonOperator(task_id=task_id, python_callable=run_local_step, op_kwargs={"args": args})
+    step = run_connected_step if s.endpoints.spark_connect else run_local_step
+    return PythonOperator(task_id=task_id, python_callable=step, op_kwargs={"args": args})
 
 
 def databricks_batch_job(s: Settings, uid: str) -> Any:

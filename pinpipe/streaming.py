@@ -31,23 +31,51 @@ def run_here(s: Settings, available_now: bool = False) -> None:
     job.main(["--uid", s.uid, *(["--available-now"] if available_now else [])])
 
 
+class CatchUpJob:
+    """The streaming job processing every record now in the streams, then stopping, in a
+    process of its own that logs to a file; other work can go on meanwhile."""
+
+    def __init__(self, s: Settings) -> None:
+        self.log = s.logs_dir / "streaming-catch-up.log"
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", JOB_MODULE, "--available-now", "--uid", s.uid],
+                cwd=PROJECT_ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait(self, timeout: float = 1800) -> CatchUp:
+        """Wait until the job has caught up; raises if it failed."""
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise StreamingFailed(
+                f"the streaming job had not caught up after {timeout:.0f}s; log: {self.log}"
+            ) from None
+        if code != 0:
+            raise StreamingFailed(f"the streaming job exited with {code}; log: {self.log}")
+        lines = self.log.read_text(errors="replace").splitlines()
+        processed = [ln for ln in lines if "processed" in ln]
+        words = processed[-1].split() if processed else []
+        return CatchUp(int(words[1]) if len(words) > 1 and words[1].isdigit() else None, self.log)
+
+    def stop(self) -> None:
+        """Stop the job if it still runs (what it committed stays; the rest is read again)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
 def catch_up(s: Settings, timeout: float = 1800) -> CatchUp:
     """Process every record now in the streams, in a separate process logging to a file."""
-    log = s.logs_dir / "streaming-catch-up.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as out:
-        done = subprocess.run(
-            [sys.executable, "-m", JOB_MODULE, "--available-now", "--uid", s.uid],
-            cwd=PROJECT_ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            timeout=timeout,
-        )
-    if done.returncode != 0:
-        raise StreamingFailed(f"the streaming job exited with {done.returncode}; log: {log}")
-    processed = [ln for ln in log.read_text(errors="replace").splitlines() if "processed" in ln]
-    words = processed[-1].split() if processed else []
-    return CatchUp(int(words[1]) if len(words) > 1 and words[1].isdigit() else None, log)
+    return CatchUpJob(s).wait(timeout)
 
 
 def start(s: Settings) -> int:

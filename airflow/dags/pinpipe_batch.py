@@ -83,8 +83,8 @@ def pinpipe_batch() -> None:
         wait >> databricks_batch_job(s, uid=UID) >> summary
         return
     years = ["--post-years", s.batch.post_years, "--join-years", s.batch.join_years]
-    clean = [spark_step(f"clean_{t}", ["clean", "--table", t, "--uid", UID]) for t in TABLES]
-    gold = spark_step("analytics", ["analytics", *years, "--uid", UID])
+    clean = [spark_step(s, f"clean_{t}", ["clean", "--table", t, "--uid", UID]) for t in TABLES]
+    gold = spark_step(s, "analytics", ["analytics", *years, "--uid", UID])
     if s.endpoints.spark_connect:
         wait >> clean >> gold >> summary  # one shared Spark: the three tables are cleaned at once
     else:

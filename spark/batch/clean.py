@@ -1,9 +1,11 @@
 """Cleaning rules of pipeline-spec section 4, shared by the batch and the streaming jobs.
 
 Input: a frame of raw records (``raw`` JSON text, plus where each came from: ``source`` and an
-``position`` that orders deliveries). ``parse_json`` and ``split_parsed`` split it into
-typed-as-text columns and a quarantine of records that cannot be parsed; ``clean_<table>``
-applies the rules; ``latest_per_key`` collapses duplicate deliveries.
+``position`` that orders deliveries). ``checked`` parses every record, applies the rules
+(``clean_<table>``) and names the ``reason`` a record is quarantined, if it is; ``split`` then
+gives the silver rows, one per key (``latest_per_key`` collapses duplicate deliveries), and the
+quarantine. A job persists ``checked``'s output, the one pass over the records both outputs
+read: it keeps the record's text only where it is quarantined.
 """
 
 from __future__ import annotations
@@ -51,12 +53,10 @@ def parse_json(raw: DataFrame, table: SourceTable) -> DataFrame:
     return parsed.withColumn("reason", reason)
 
 
-def split_parsed(parsed: DataFrame, table: SourceTable) -> tuple[DataFrame, DataFrame]:
-    """(records with one text column per source column, quarantined records)."""
-    good = parsed.where(F.col("reason").isNull()).select(
-        *ORIGIN, *(F.col(f"v.{c}").alias(c) for c in table.column_names)
-    )
-    return good, quarantine(parsed.where(F.col("reason").isNotNull()), table)
+def text_columns(parsed: DataFrame, table: SourceTable) -> DataFrame:
+    """``parse_json``'s output with one text column per source column (null where it did not
+    parse)."""
+    return parsed.select(*ORIGIN, "reason", *(F.col(f"v.{c}").alias(c) for c in table.column_names))
 
 
 def quarantine(rejected: DataFrame, table: SourceTable) -> DataFrame:
@@ -91,10 +91,12 @@ def follower_count_as_number(text: Column) -> Column:
 def clean_pin(df: DataFrame) -> DataFrame:
     cleaned = df.select(
         *ORIGIN,
+        "reason",
         *(_null_if(F.col(c), PIN_PLACEHOLDERS.get(c, ())).alias(c) for c in PIN.column_names),
     )
     return cleaned.select(
         *ORIGIN,
+        "reason",
         F.col("index").try_cast("long").alias("ind"),
         "unique_id",
         "title",
@@ -109,34 +111,40 @@ def clean_pin(df: DataFrame) -> DataFrame:
     )
 
 
-def clean_geo(df: DataFrame) -> tuple[DataFrame, DataFrame]:
-    typed = df.select(
+def _unless_rejected(reason: Column, bad: Column, why: str) -> Column:
+    """The record's reason: the one it has, else ``why`` where ``bad`` holds."""
+    return F.coalesce(reason, F.when(bad, F.lit(why)))
+
+
+def clean_geo(df: DataFrame) -> DataFrame:
+    timestamp = F.col("timestamp").try_cast("timestamp")
+    return df.select(
         *ORIGIN,
+        _unless_rejected(F.col("reason"), timestamp.isNull(), INVALID_TIMESTAMP).alias("reason"),
         F.col("ind").try_cast("long").alias("ind"),
         F.col("country"),
         F.array(F.col("latitude").try_cast("double"), F.col("longitude").try_cast("double")).alias(
             "coordinates"
         ),
-        F.col("timestamp").try_cast("timestamp").alias("timestamp"),
+        timestamp.alias("timestamp"),
     )
-    bad = typed.where(F.col("timestamp").isNull()).withColumn("reason", F.lit(INVALID_TIMESTAMP))
-    good = typed.where(F.col("timestamp").isNotNull()).select(*ORIGIN, *GEO_COLUMNS)
-    return good, quarantine(bad, GEO)
 
 
-def clean_user(df: DataFrame) -> tuple[DataFrame, DataFrame]:
-    typed = df.select(
+def clean_user(df: DataFrame) -> DataFrame:
+    date_joined = F.col("date_joined").try_cast("timestamp")
+    return df.select(
         *ORIGIN,
+        _unless_rejected(F.col("reason"), date_joined.isNull(), INVALID_DATE_JOINED).alias(
+            "reason"
+        ),
         F.col("ind").try_cast("long").alias("ind"),
         F.concat(F.col("first_name"), F.lit(" "), F.col("last_name")).alias("user_name"),
         F.col("age").try_cast("int").alias("age"),
-        F.col("date_joined").try_cast("timestamp").alias("date_joined"),
+        date_joined.alias("date_joined"),
     )
-    bad = typed.where(F.col("date_joined").isNull()).withColumn(
-        "reason", F.lit(INVALID_DATE_JOINED)
-    )
-    good = typed.where(F.col("date_joined").isNotNull()).select(*ORIGIN, *USER_COLUMNS)
-    return good, quarantine(bad, USER)
+
+
+CLEANERS = {PIN.short: clean_pin, GEO.short: clean_geo, USER.short: clean_user}
 
 
 def latest_per_key(df: DataFrame) -> DataFrame:
@@ -155,16 +163,21 @@ def conform(df: DataFrame, table: SourceTable) -> DataFrame:
     return df.select(*(F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields))
 
 
+def checked(raw: DataFrame, table: SourceTable) -> DataFrame:
+    """Raw records of one table -> one row per record: the cleaned columns, where it came from,
+    and the ``reason`` it is quarantined (null if it is not). Its text (``raw``) is kept only
+    for those, so that what is kept in memory for ``split``'s two outputs stays small."""
+    cleaned = CLEANERS[table.short](text_columns(parse_json(raw, table), table))
+    return cleaned.withColumn("raw", F.when(F.col("reason").isNotNull(), F.col("raw")))
+
+
+def split(checked: DataFrame, table: SourceTable) -> tuple[DataFrame, DataFrame]:
+    """``checked``'s output -> (silver rows, one per key; quarantined records)."""
+    good = checked.where(F.col("reason").isNull()).drop("reason")
+    rejected = quarantine(checked.where(F.col("reason").isNotNull()), table)
+    return conform(latest_per_key(good), table), rejected
+
+
 def clean(raw: DataFrame, table: SourceTable) -> tuple[DataFrame, DataFrame]:
     """Raw records of one table -> (silver rows, one per key; quarantined records)."""
-    return clean_parsed(parse_json(raw, table), table)
-
-
-def clean_parsed(parsed: DataFrame, table: SourceTable) -> tuple[DataFrame, DataFrame]:
-    """``clean`` from ``parse_json``'s output: persisted, it is parsed once for both outputs."""
-    good, rejected = split_parsed(parsed, table)
-    if table == PIN:
-        return conform(latest_per_key(clean_pin(good)), table), rejected
-    cleaner = clean_geo if table == GEO else clean_user
-    cleaned, more_rejected = cleaner(good)
-    return conform(latest_per_key(cleaned), table), rejected.unionByName(more_rejected)
+    return split(checked(raw, table), table)

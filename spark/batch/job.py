@@ -79,9 +79,9 @@ def write_batch(
 ) -> None:
     """Newly landed records -> silver and quarantine: ``rebuild`` replaces the tables (the
     table's part of quarantine), else the records are merged into them."""
-    parsed = clean.parse_json(records, BY_SHORT[table]).persist()  # parsed once for both outputs
+    checked = clean.checked(records, BY_SHORT[table]).persist()  # one pass for both outputs
     try:
-        silver, rejected = clean.clean_parsed(parsed, BY_SHORT[table])
+        silver, rejected = clean.split(checked, BY_SHORT[table])
         silver_path = lake.table_path(s, table)
         if rebuild:
             write_table(silver, silver_path)
@@ -97,19 +97,28 @@ def write_batch(
             else:
                 merge.insert_new_quarantine(rejected, quarantine_path, table)
     finally:
-        parsed.unpersist()
+        checked.unpersist()
 
 
 def run_analytics(spark: SparkSession, s: Settings, years: analytics.YearRanges) -> dict[str, Any]:
     """The nine gold tables from silver, written a few at a time: each write is a small job
-    whose time is mostly Delta's commit, so they overlap well even on two cores."""
+    whose time is mostly Delta's commit, so they overlap well even on two cores.
+
+    The two joins every table is computed from are kept in memory while the tables are written:
+    else each of the nine would read silver and join it again."""
     pin, geo, user = (read_table(spark, s, t) for t in lake.SILVER)
-    gold = analytics.gold_tables(pin, geo, user, years)
-    with ThreadPoolExecutor(max_workers=GOLD_WRITERS) as pool:
-        written = pool.map(
-            lambda item: write_table(item[1], lake.table_path(s, item[0])), gold.items()
-        )
-        list(written)  # raises the first failure
+    joined = analytics.Joined.of(pin, geo, user)
+    kept = [joined.pin_geo.persist(), joined.pin_user.persist()]
+    try:
+        gold = analytics.gold_tables_of(joined, years)
+        with ThreadPoolExecutor(max_workers=GOLD_WRITERS) as pool:
+            written = pool.map(
+                lambda item: write_table(item[1], lake.table_path(s, item[0])), gold.items()
+            )
+            list(written)  # raises the first failure
+    finally:
+        for frame in kept:
+            frame.unpersist()
     return {"tables": len(gold)}
 
 

@@ -61,9 +61,9 @@ def kinesis_options(s: Settings, table: str) -> dict[str, str]:
 def write_batch(s: Settings, table: str, batch: DataFrame, batch_id: int) -> None:
     """Clean one micro-batch and merge it into the table: a key's later delivery wins, and a
     batch replayed after a crash changes nothing."""
-    parsed = clean.parse_json(batch, BY_SHORT[table]).persist()  # parsed once for both outputs
+    checked = clean.checked(batch, BY_SHORT[table]).persist()  # one pass for both outputs
     try:
-        silver, rejected = clean.clean_parsed(parsed, BY_SHORT[table])
+        silver, rejected = clean.split(checked, BY_SHORT[table])
         merge.upsert_latest(silver, lake.table_path(s, lake.streaming_table(s, table)))
         if not rejected.isEmpty():
             (
@@ -73,7 +73,7 @@ def write_batch(s: Settings, table: str, batch: DataFrame, batch_id: int) -> Non
                 .save(lake.table_path(s, lake.STREAMING_QUARANTINE))
             )  # fmt: skip
     finally:
-        parsed.unpersist()
+        checked.unpersist()
 
 
 def ensure_tables(spark: SparkSession, s: Settings, tables: list[str]) -> None:

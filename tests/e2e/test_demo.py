@@ -105,8 +105,8 @@ def test_make_demo_runs_the_whole_pipeline(demo: Pipeline) -> None:
     run = last_run(demo)
     assert run["ok"] is True
     assert [st["name"] for st in run["steps"]] == [
-        "sandbox", "source", "emulate batch", "emulate stream", "landing", "batch DAG",
-        "streaming", "report",
+        "sandbox", "source", "emulate stream", "streaming start", "emulate batch", "landing",
+        "batch DAG", "streaming", "report",
     ]  # fmt: skip
 
 

@@ -60,6 +60,8 @@ def test_without_a_shared_spark_the_steps_run_one_after_another(
     ]
     for upstream, downstream in pairwise(order):
         assert dag.get_task(upstream).downstream_task_ids == {downstream}
+    # Each step in a process of its own: its JVM ends with it.
+    assert dag.get_task("clean_pin").python_callable.__name__ == "run_local_step"
 
 
 def test_locally_the_spark_steps_run_the_job_module(
@@ -70,6 +72,8 @@ def test_locally_the_spark_steps_run_the_job_module(
     assert type(clean_pin).__name__ == "PythonOperator"
     assert clean_pin.op_kwargs["args"][:3] == ["clean", "--table", "pin"]
     assert "--uid" in dag.get_task("analytics").op_kwargs["args"]
+    # With the stack's Spark Connect server, in the task's own process: no process start.
+    assert clean_pin.python_callable.__name__ == "run_connected_step"
 
 
 def test_with_the_aws_profile_the_dag_runs_the_databricks_batch_job_by_name(
