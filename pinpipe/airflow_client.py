@@ -118,5 +118,5 @@ class AirflowClient:
             on_poll(self.task_states(dag_id, run_id))
             if state in FINISHED:
                 return state
-            time.sleep(3)
+            time.sleep(1)
         raise AirflowError(f"run {run_id} of {dag_id} did not finish within {timeout:.0f}s")

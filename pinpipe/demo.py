@@ -84,6 +84,8 @@ def start_sandbox(s: Settings) -> str:
 
     with console.status("starting the stack") as spinner:
         result = stack.up(s, progress=lambda msg: spinner.update(msg))
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
     return f"stack healthy in {result.seconds:.0f}s; API {result.api_url}"
 
 

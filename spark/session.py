@@ -47,6 +47,16 @@ LOCAL_CONF = {
 }
 
 
+# For a long-running Spark that serves small tables: Spark generates and compiles Java code for
+# every query, and for Delta's own queries over its log, which costs more CPU than running the
+# plans interpreted saves at this size (measured on 2 cores: the gold step over the demo's data in
+# 2/3 of the time). `factoryMode` is marked internal, but it is the switch for expression code.
+INTERPRETED_CONF = {
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+}
+
+
 def spark_jars(s: Settings) -> list[Path]:
     jars = sorted((s.build_dir / "jars" / "spark").glob("*.jar"))
     if not jars:

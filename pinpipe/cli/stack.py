@@ -66,6 +66,8 @@ def up() -> None:
         result = stack.up(s, progress=lambda msg: spinner.update(msg))
     steps = ", ".join(f"{step} {seconds:.1f}s" for step, seconds in result.timings.items())
     console.print(f"[green]stack is up[/] in {result.seconds:.1f}s ({steps})")
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
     _print_status(s, result.api_url)
     console.print(f"Total memory (RSS) of the stack: {runner.stack_rss_bytes(s) / 2**20:.0f} MiB")
 

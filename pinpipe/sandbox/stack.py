@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from pinpipe.sandbox import processes, runner
 from pinpipe.sandbox.services import STREAMING, Service, all_services
 
 Progress = Callable[[str], None]
+WARM_UP_TIMEOUT_S = 120.0
 
 
 @dataclass
@@ -20,6 +22,7 @@ class UpResult:
     api_url: str
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _start_and_wait(
@@ -34,6 +37,44 @@ def _start_and_wait(
         progress(f"waiting for {service.name}")
         runner.wait_healthy(s, service, timeout=s.start_timeout_s)
         timings[service.name] = round(time.monotonic() - t0, 1)
+
+
+class _SparkWarmUp:
+    """``pinpipe.spark.warm_up`` in a thread: a fresh Spark server's first jobs cost seconds of
+    loading and compiling, better spent while other services start than in the first run."""
+
+    def __init__(self, s: Settings) -> None:
+        self.error: Exception | None = None
+        self.started = time.monotonic()
+        self.enabled = bool(s.endpoints.spark_connect)
+        self.thread = threading.Thread(target=self._run, args=(s,), daemon=True)
+
+    def start(self) -> None:
+        if self.enabled:
+            self.started = time.monotonic()
+            self.thread.start()
+
+    def _run(self, s: Settings) -> None:
+        from pinpipe.spark.warm_up import warm_up
+
+        try:
+            warm_up(s)
+        except Exception as e:  # reported by join; the stack is up without it
+            self.error = e
+
+    def join(self, timings: dict[str, float]) -> list[str]:
+        """Wait for it; returns what went wrong, if anything."""
+        if self.thread.ident is None:
+            return []
+        self.thread.join(WARM_UP_TIMEOUT_S)
+        timings["spark warm-up"] = round(time.monotonic() - self.started, 1)
+        if self.error is None and not self.thread.is_alive():
+            return []
+        cause = str(self.error).splitlines()[0][:300] if self.error else "it did not finish"
+        return [
+            f"the Spark service could not run a first Delta write to the lake ({cause}); "
+            "batch runs may fail the same way: see its log (`pinpipe logs`)"
+        ]
 
 
 def _prefixed(progress: Progress, prefix: str) -> Progress:
@@ -71,8 +112,11 @@ def up(s: Settings, progress: Progress = lambda _: None) -> UpResult:
     by_name = {sv.name: sv for sv in services}
     # Everything but Kafka Connect, which needs the bucket and the topics first.
     before_connect = [sv for sv in services if sv.name != "connect"]
+    warming = _SparkWarmUp(s)
     for wave in _waves(before_connect):
         _start_and_wait(s, wave, progress, timings)
+        if any(sv.name == "spark" for sv in wave):
+            warming.start()  # alongside the rest of the start
     t = time.monotonic()
     # Every pipeline provisioned in this state folder, so each keeps its API and id.
     pipelines = [s.model_copy(update={"uid": uid}) for uid in identity.provisioned_uids(s)]
@@ -90,7 +134,9 @@ def up(s: Settings, progress: Progress = lambda _: None) -> UpResult:
     for sv, uid in crashed:
         progress(f"restarting {sv.name}, which had stopped without `down`")
         runner.start(s.model_copy(update={"uid": uid or s.uid}), sv)
-    return UpResult(api_url=api_url, seconds=round(time.monotonic() - t0, 1), timings=timings)
+    progress("warming up the Spark service")
+    warnings = warming.join(timings)
+    return UpResult(api_url, round(time.monotonic() - t0, 1), timings, warnings)
 
 
 def down(s: Settings, progress: Progress = lambda _: None) -> list[str]:

@@ -29,9 +29,9 @@ def spark_home() -> Path:
 
 
 def server_conf(s: Settings) -> dict[str, str]:
-    from pinpipe.spark.session import spark_conf
+    from pinpipe.spark.session import INTERPRETED_CONF, spark_conf
 
-    conf = spark_conf(s)
+    conf = {**spark_conf(s), **INTERPRETED_CONF}
     java_options = conf["spark.driver.extraJavaOptions"]
     java_options += f" -Dlog4j2.configurationFile={COMPOSE_DIR / 'log4j2.properties'}"
     return {
