@@ -81,10 +81,15 @@ def spark_conf(s: Settings) -> dict[str, str]:
 DATABRICKS_RUNTIME_VARIABLE = "DATABRICKS_RUNTIME_VERSION"
 
 
-def get_spark(s: Settings, app_name: str = "pinpipe", local: bool = False) -> SparkSession:
+def get_spark(
+    s: Settings,
+    app_name: str = "pinpipe",
+    local: bool = False,
+    extra_conf: dict[str, str] | None = None,
+) -> SparkSession:
     """The active session if there is one (tests); on a Databricks cluster, the cluster's; else a
     session of the Spark Connect server the settings name (``endpoints.spark_connect``); else,
-    or with ``local``, a Spark of this process's own."""
+    or with ``local``, a Spark of this process's own, configured with ``extra_conf`` too."""
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
@@ -94,11 +99,15 @@ def get_spark(s: Settings, app_name: str = "pinpipe", local: bool = False) -> Sp
         return SparkSession.builder.getOrCreate()
     if s.endpoints.spark_connect and not local:
         return SparkSession.builder.remote(s.endpoints.spark_connect).getOrCreate()
+    # Set by PySpark in a process that opened a Spark Connect session, and inherited by the
+    # processes it starts (`up` warms the server up, then `demo` starts the streaming job): it
+    # would make this local session a Connect one.
+    os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder.appName(app_name)
-    for key, value in spark_conf(s).items():
+    for key, value in {**spark_conf(s), **(extra_conf or {})}.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")

@@ -32,7 +32,7 @@ from pinpipe.spark import lake, merge
 from pinpipe.spark.batch import clean
 from pinpipe.spark.progress import rows_read
 from pinpipe.spark.schemas import QUARANTINE_SCHEMA, SILVER_SCHEMAS
-from pinpipe.spark.session import get_spark
+from pinpipe.spark.session import INTERPRETED_CONF, get_spark
 from pinpipe.spark.streaming import kinesis_source
 
 if TYPE_CHECKING:
@@ -194,7 +194,8 @@ def main(argv: list[str] | None = None) -> None:
     # A Spark of its own, not the stack's server: there, the Python workers of the Kinesis source
     # and of foreachBatch timed out connecting back to the server while batch work kept both
     # cores busy.
-    spark = get_spark(s, "pinpipe-streaming", local=True)
+    # Micro-batches are small: their plans run interpreted, as on the stack's server.
+    spark = get_spark(s, "pinpipe-streaming", local=True, extra_conf=INTERPRETED_CONF)
     if s.streaming.kinesis_source == "pinpipe":
         kinesis_source.register(spark)  # else the platform's own (Databricks)
     tables = args.tables.split(",")

@@ -213,3 +213,15 @@ def test_every_listener_of_the_stack_is_on_loopback(sandbox: Sandbox) -> None:
     exposed = [f"{c.laddr.ip}:{c.laddr.port} (pid {c.pid})" for c in listeners]
     exposed = [e for e, c in zip(exposed, listeners, strict=True) if not _is_loopback(c.laddr.ip)]
     assert not exposed, f"listening beyond loopback: {exposed}"
+
+
+def test_up_warms_the_spark_service_up_with_a_delta_round_trip_and_leaves_nothing(
+    sandbox: Sandbox,
+) -> None:
+    from pinpipe.spark.warm_up import scratch_bucket
+
+    out = " ".join(sandbox.ok("up").split())  # the stack is up: `up` checks it, warms it up
+    assert "spark warm-up" in out
+    assert "warning" not in out, out
+    buckets = {b["Name"] for b in aws_client(sandbox.settings, "s3").list_buckets()["Buckets"]}
+    assert scratch_bucket(sandbox.settings) not in buckets
