@@ -55,11 +55,18 @@ def _print_status(s: Settings, api_url: str | None) -> None:
     console.print(
         f"Airflow UI:  {s.endpoints.airflow}  login {s.airflow.username} / {admin_password(s)}"
     )
+    console.print(f"Total memory (RSS) of the stack: {_stack_rss_mib(s)} MiB")
+
+
+def _stack_rss_mib(s: Settings) -> int:
+    from pinpipe.sandbox import runner
+
+    return round(runner.stack_rss_bytes(s) / 2**20)
 
 
 def up() -> None:
     """Start the whole stack as local processes, provision it, and wait until it is healthy."""
-    from pinpipe.sandbox import runner, stack
+    from pinpipe.sandbox import stack
 
     s = settings()
     with console.status("starting the stack") as spinner:
@@ -69,7 +76,6 @@ def up() -> None:
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
     _print_status(s, result.api_url)
-    console.print(f"Total memory (RSS) of the stack: {runner.stack_rss_bytes(s) / 2**20:.0f} MiB")
 
 
 def down() -> None:
@@ -108,6 +114,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
                     "topics": s.topics,
                     "streams": s.streams,
                     "services": _status_rows(s),
+                    "rss_mib": _stack_rss_mib(s),
                 },
                 indent=2,
             )

@@ -176,6 +176,7 @@ def test_status_json_names_the_api_url(sandbox: Sandbox) -> None:
     assert status["api_url"].endswith(f"/{sandbox.settings.api_stage}")
     assert {row["service"] for row in status["services"]} == {sv.name for sv in all_services()}
     assert all(row["healthy"] for row in status["services"])
+    assert 500 < status["rss_mib"] < 16_000  # every process of the stack, summed
 
 
 def test_kinesis_record_data_is_the_json_of_data(sandbox: Sandbox) -> None:
