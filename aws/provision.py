@@ -22,10 +22,12 @@ from pinpipe.errors import ProvisionError
 Step = Callable[[str], None]
 
 
-def ensure_bucket(s: Settings) -> None:
+def ensure_bucket(s: Settings, bucket: str = "") -> None:
+    """Create the pipeline's bucket (or ``bucket``) unless it is there."""
+    name = bucket or s.bucket
     s3 = aws_client(s, "s3")
     try:
-        s3.head_bucket(Bucket=s.bucket)
+        s3.head_bucket(Bucket=name)
         return
     except ClientError:
         pass
@@ -34,7 +36,7 @@ def ensure_bucket(s: Settings) -> None:
         if s.region == "us-east-1"
         else {"CreateBucketConfiguration": {"LocationConstraint": s.region}}
     )
-    s3.create_bucket(Bucket=s.bucket, **kwargs)
+    s3.create_bucket(Bucket=name, **kwargs)
 
 
 def ensure_topics(s: Settings) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from pinpipe import streaming
 from pinpipe.config import Settings
 from pinpipe.errors import PinpipeError
 from pinpipe.services.emulator import PathName
@@ -181,24 +182,25 @@ def run_batch_dag(s: Settings) -> str:
     return f"{batch.DAG_ID} run {done.run_id} succeeded"
 
 
+BACKGROUND_JOB_RUNS = "the background streaming job is running and keeps the tables current"
+
+
 class StreamingCatchUp:
     """The streaming job catching up in the background while the batch path runs: the two
     paths share no table, and most of the batch DAG's time is waiting on Airflow."""
 
     def __init__(self) -> None:
-        self.job: Any = None
+        self.job: streaming.CatchUpJob | None = None
 
     def start(self, s: Settings) -> str:
-        from pinpipe import streaming
-
         if streaming.running_pid(s) is not None:
-            return "the background streaming job is running and keeps the tables current"
+            return BACKGROUND_JOB_RUNS
         self.job = streaming.CatchUpJob(s)
         return f"started; it logs to {self.job.log}"
 
     def wait(self) -> str:
         if self.job is None:
-            return "the background streaming job is running and keeps the tables current"
+            return BACKGROUND_JOB_RUNS
         with console.status("streaming job: catching up with the streams"):
             done = self.job.wait()
         return f"processed {done.records} records" if done.records is not None else "done"

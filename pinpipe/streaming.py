@@ -73,11 +73,6 @@ class CatchUpJob:
                 self.process.wait()
 
 
-def catch_up(s: Settings, timeout: float = 1800) -> CatchUp:
-    """Process every record now in the streams, in a separate process logging to a file."""
-    return CatchUpJob(s).wait(timeout)
-
-
 def start(s: Settings) -> int:
     """Start the job in the background beside the sandbox; returns its pid."""
     from pinpipe.sandbox import runner

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,9 +11,9 @@ from pinpipe.config import Settings
 from pinpipe.errors import SandboxError
 from pinpipe.sandbox import processes, runner
 from pinpipe.sandbox.services import STREAMING, Service, all_services
+from pinpipe.sandbox.warm_up import SparkWarmUp
 
 Progress = Callable[[str], None]
-WARM_UP_TIMEOUT_S = 120.0
 
 
 @dataclass
@@ -37,44 +36,6 @@ def _start_and_wait(
         progress(f"waiting for {service.name}")
         runner.wait_healthy(s, service, timeout=s.start_timeout_s)
         timings[service.name] = round(time.monotonic() - t0, 1)
-
-
-class _SparkWarmUp:
-    """``pinpipe.spark.warm_up`` in a thread: a fresh Spark server's first jobs cost seconds of
-    loading and compiling, better spent while other services start than in the first run."""
-
-    def __init__(self, s: Settings) -> None:
-        self.error: Exception | None = None
-        self.started = time.monotonic()
-        self.enabled = bool(s.endpoints.spark_connect)
-        self.thread = threading.Thread(target=self._run, args=(s,), daemon=True)
-
-    def start(self) -> None:
-        if self.enabled:
-            self.started = time.monotonic()
-            self.thread.start()
-
-    def _run(self, s: Settings) -> None:
-        from pinpipe.spark.warm_up import warm_up
-
-        try:
-            warm_up(s)
-        except Exception as e:  # reported by join; the stack is up without it
-            self.error = e
-
-    def join(self, timings: dict[str, float]) -> list[str]:
-        """Wait for it; returns what went wrong, if anything."""
-        if self.thread.ident is None:
-            return []
-        self.thread.join(WARM_UP_TIMEOUT_S)
-        timings["spark warm-up"] = round(time.monotonic() - self.started, 1)
-        if self.error is None and not self.thread.is_alive():
-            return []
-        cause = str(self.error).splitlines()[0][:300] if self.error else "it did not finish"
-        return [
-            f"the Spark service could not run a first Delta write to the lake ({cause}); "
-            "batch runs may fail the same way: see its log (`pinpipe logs`)"
-        ]
 
 
 def _prefixed(progress: Progress, prefix: str) -> Progress:
@@ -112,7 +73,7 @@ def up(s: Settings, progress: Progress = lambda _: None) -> UpResult:
     by_name = {sv.name: sv for sv in services}
     # Everything but Kafka Connect, which needs the bucket and the topics first.
     before_connect = [sv for sv in services if sv.name != "connect"]
-    warming = _SparkWarmUp(s)
+    warming = SparkWarmUp(s)
     for wave in _waves(before_connect):
         _start_and_wait(s, wave, progress, timings)
         if any(sv.name == "spark" for sv in wave):

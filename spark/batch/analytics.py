@@ -44,9 +44,6 @@ class Joined:
             user=user.select(*USER_COLUMNS),
         )
 
-    def frames(self) -> tuple[DataFrame, DataFrame, DataFrame]:
-        return self.pin_geo, self.pin_user, self.user
-
 
 def age_group(age: Column) -> Column:
     *bounded, oldest = AGE_BANDS
@@ -172,7 +169,7 @@ def gold_tables(
 
 def gold_tables_of(joined: Joined, years: YearRanges = YearRanges()) -> dict[str, DataFrame]:
     """Every gold table by name, in pipeline-spec order, from the joined silver tables."""
-    pin_geo, pin_user, user = joined.frames()
+    pin_geo, pin_user, user = joined.pin_geo, joined.pin_user, joined.user
     most_followed = most_followed_by_country(pin_geo)
     return {
         "popular_category_by_country": popular_category_by_country(pin_geo),

@@ -219,7 +219,7 @@ def test_every_listener_of_the_stack_is_on_loopback(sandbox: Sandbox) -> None:
 def test_up_warms_the_spark_service_up_with_a_delta_round_trip_and_leaves_nothing(
     sandbox: Sandbox,
 ) -> None:
-    from pinpipe.spark.warm_up import scratch_bucket
+    from pinpipe.sandbox.warm_up import scratch_bucket
 
     out = " ".join(sandbox.ok("up").split())  # the stack is up: `up` checks it, warms it up
     assert "spark warm-up" in out
