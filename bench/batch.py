@@ -208,8 +208,10 @@ def main() -> None:
 def run_spark(spark: Any, s: Settings, full: bool = False) -> None:
     from pinpipe.spark.batch import analytics, job
 
-    steps = {t: job.timed(job.clean_table, spark, s, t, full) for t in lake.SILVER}
-    steps["gold"] = job.timed(job.run_analytics, spark, s, analytics.YearRanges())
+    started = time.perf_counter()
+    steps = job.clean_tables(spark, s, list(lake.SILVER), full)  # side by side, as the job does
+    steps["cleans"] = {"seconds": round(time.perf_counter() - started, 1)}
+    steps["gold"] = job.timed(job.run_analytics, spark, s, analytics.YearRanges(), full)
     print("    seconds: " + ", ".join(f"{name} {out['seconds']}" for name, out in steps.items()))
 
 

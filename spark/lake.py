@@ -37,6 +37,11 @@ def table_path(s: Settings, name: str, scheme: str = "s3a") -> str:
     raise KeyError(f"no table named {name!r}; the pipeline writes: {known}")
 
 
+def gold_counts_path(s: Settings) -> str:
+    """The counts the gold tables are derived from (``gold_counts``)."""
+    return f"{root(s)}/delta/gold-counts"
+
+
 def checkpoint_path(s: Settings, table: str) -> str:
     """Each streaming query's own checkpoint."""
     return f"{root(s)}/checkpoints/streaming/{table}"

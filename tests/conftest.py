@@ -76,9 +76,10 @@ def spark() -> Iterator[Any]:
     """One local Spark session (with Delta) for every Spark test."""
     os.environ["TZ"] = "UTC"  # collected timestamps are converted with the process's zone
     time.tzset()
-    from pinpipe.spark.session import get_spark
+    from pinpipe.spark.session import INTERPRETED_CONF, get_spark
 
-    session = get_spark(load_settings(), "pinpipe-tests", local=True)
+    # Interpreted, as the stack's Spark server runs: the tests' many small plans then start at once.
+    session = get_spark(load_settings(), "pinpipe-tests", local=True, extra_conf=INTERPRETED_CONF)
     yield session
     session.stop()
     # py4j logs from finalizers at interpreter exit, after pytest has closed its streams.

@@ -1,7 +1,8 @@
 """The batch pipeline: landed JSON -> silver Delta tables (+ quarantine) -> gold Delta tables.
 
 Cleaning reads only the objects landed since the last run and merges them into the silver
-tables (``--full`` reads everything again and rebuilds them); gold is computed from silver.
+tables; gold is derived from counts of silver's rows, updated by the rows that changed
+(``--full`` reads everything again and rebuilds the tables and the counts).
 One run at a time writes a pipeline user's tables: a second one waits for the first. Steps:
 
     python -m pinpipe.spark.batch.job clean --table pin     # one silver table
@@ -24,7 +25,7 @@ from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
-from pinpipe import writer_lock
+from pinpipe import lake_files, writer_lock
 from pinpipe.config import Settings, load_settings
 from pinpipe.contract import (
     BY_SHORT,
@@ -34,7 +35,7 @@ from pinpipe.contract import (
     year_range_text,
 )
 from pinpipe.spark import lake, merge
-from pinpipe.spark.batch import analytics, clean, landed, read_objects
+from pinpipe.spark.batch import analytics, clean, gold_counts, landed, read_objects
 from pinpipe.spark.schemas import QUARANTINE_SCHEMA, SILVER_SCHEMAS
 from pinpipe.spark.session import get_spark
 
@@ -74,6 +75,19 @@ def clean_table(spark: SparkSession, s: Settings, table: str, full: bool = False
     }
 
 
+def clean_tables(
+    spark: SparkSession, s: Settings, tables: list[str], full: bool = False
+) -> dict[str, dict[str, Any]]:
+    """``clean_table`` for each table. A run of a few new objects is a few small Spark jobs and
+    Delta commits per table, which overlap well even on two cores: the tables are cleaned side
+    by side (sharing only the quarantine's lock). A rebuild from every object is big jobs that
+    compete for the cores and memory: the tables are then cleaned one after another."""
+    rebuilds = full or any(read_objects.read_record(s, t) is None for t in tables)
+    with ThreadPoolExecutor(max_workers=1 if rebuilds else len(tables)) as pool:
+        done = {t: pool.submit(timed, clean_table, spark, s, t, full) for t in tables}
+        return {t: future.result() for t, future in done.items()}
+
+
 def write_batch(
     spark: SparkSession, s: Settings, table: str, records: DataFrame, rebuild: bool
 ) -> None:
@@ -100,26 +114,28 @@ def write_batch(
         checked.unpersist()
 
 
-def run_analytics(spark: SparkSession, s: Settings, years: analytics.YearRanges) -> dict[str, Any]:
-    """The nine gold tables from silver, written a few at a time: each write is a small job
-    whose time is mostly Delta's commit, so they overlap well even on two cores.
-
-    The two joins every table is computed from are kept in memory while the tables are written:
-    else each of the nine would read silver and join it again."""
-    pin, geo, user = (read_table(spark, s, t) for t in lake.SILVER)
-    joined = analytics.Joined.of(pin, geo, user)
-    kept = [joined.pin_geo.persist(), joined.pin_user.persist()]
+def run_analytics(
+    spark: SparkSession, s: Settings, years: analytics.YearRanges, full: bool = False
+) -> dict[str, Any]:
+    """The counts gold is derived from, brought up to date with silver (``full``: counted again
+    from every row), then the nine gold tables derived from them, written a few at a time: each
+    write is a small job whose time is mostly Delta's commit, so they overlap well."""
+    counts_path = lake.gold_counts_path(s)
+    silver_paths = {t: lake.table_path(s, t) for t in lake.SILVER}
+    exists = not full and lake_files.is_delta_table(s, counts_path)
+    counts = gold_counts.update(spark, counts_path, silver_paths, exists)
+    # Added up once for the nine tables, which each use a few kinds of counts.
+    current = gold_counts.current(spark.read.format("delta").load(counts_path)).persist()
     try:
-        gold = analytics.gold_tables_of(joined, years)
+        gold = analytics.gold_tables_of(current, read_table(spark, s, "user"), years)
         with ThreadPoolExecutor(max_workers=GOLD_WRITERS) as pool:
             written = pool.map(
                 lambda item: write_table(item[1], lake.table_path(s, item[0])), gold.items()
             )
             list(written)  # raises the first failure
     finally:
-        for frame in kept:
-            frame.unpersist()
-    return {"tables": len(gold)}
+        current.unpersist()
+    return {"tables": len(gold), "counts": counts}
 
 
 def locked_tables(step: str, table: str | None) -> list[str]:
@@ -154,8 +170,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--full",
         action="store_true",
-        help="for clean: read every landed object again and rebuild the tables (default: only "
-        "objects landed since the last run)",
+        help="read every landed object again and rebuild the tables, and count every silver row "
+        "again for gold (default: only objects landed since the last run, and the rows they "
+        "changed)",
     )
     parser.add_argument(
         "--wait",
@@ -182,12 +199,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         t0 = time.monotonic()
         if args.step in ("clean", "all"):
             tables = [args.table] if args.table else list(lake.SILVER)
-            summary["clean"] = {t: timed(clean_table, spark, s, t, args.full) for t in tables}
+            summary["clean"] = clean_tables(spark, s, tables, args.full)
         if args.step in ("analytics", "all"):
             ranges = analytics.YearRanges(
                 posts=parse_year_range(args.post_years), joins=parse_year_range(args.join_years)
             )
-            summary["gold"] = timed(run_analytics, spark, s, ranges)
+            summary["gold"] = timed(run_analytics, spark, s, ranges, args.full)
         summary["seconds"] = round(time.monotonic() - t0, 1)
     text = json.dumps(summary, indent=2)
     print(text)

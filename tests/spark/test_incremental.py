@@ -12,7 +12,7 @@ import pytest
 from pinpipe.config import Settings, load_settings
 from pinpipe.contract import landed_object_name
 from pinpipe.spark import lake
-from pinpipe.spark.batch import job
+from pinpipe.spark.batch import analytics, gold_counts, job
 from tests.noisy import noisy_records
 
 pytestmark = pytest.mark.unit
@@ -85,3 +85,73 @@ def test_a_run_reads_only_new_objects_and_its_tables_equal_a_full_rebuild(
 
     assert run(s) == dict.fromkeys(lake.SILVER, 0), "a run with nothing new read something"
     assert lake_.tables(spark) == full
+
+
+def _log_rewritten(spark: Any, s: Settings) -> bool:
+    """Whether the last update of gold's counts rewrote them (else it appended to them)."""
+    last = spark.sql(f"DESCRIBE HISTORY delta.`{lake.gold_counts_path(s)}` LIMIT 1").first()
+    return bool(last["operationParameters"]["mode"] == "Overwrite")
+
+
+def gold(spark: Any, s: Settings) -> dict[str, list[tuple[Any, ...]]]:
+    return {
+        name: sorted((tuple(r) for r in job.read_table(spark, s, name).collect()), key=repr)
+        for name in lake.GOLD
+    }
+
+
+def gold_from_silver(spark: Any, s: Settings) -> dict[str, list[tuple[Any, ...]]]:
+    """The gold tables computed from the silver tables alone, with no counts kept."""
+    pin, geo, user = (job.read_table(spark, s, t) for t in lake.SILVER)
+    tables = analytics.gold_tables(pin, geo, user)
+    return {n: sorted((tuple(r) for r in df.collect()), key=repr) for n, df in tables.items()}
+
+
+def test_gold_follows_arrivals_and_changed_deliveries_as_a_recount_would(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The second update compacts the counts' log: both ways of writing them are checked.
+    monkeypatch.setattr(gold_counts, "COMPACT_AFTER", 2)
+    records = noisy_records(900, seed=11)
+    lake_ = Lake(tmp_path, monkeypatch)
+    s = lake_.settings
+    thirds = {
+        t: [rs[i * len(rs) // 3 : (i + 1) * len(rs) // 3] for i in range(3)]
+        for t, rs in records.items()
+    }
+
+    def run_all(*extra: str) -> str:
+        summary = job.main(["all", "--uid", s.uid, *extra])
+        counts: str = summary["gold"]["counts"]
+        return counts
+
+    for table in lake.SILVER:
+        lake_.land(table, thirds[table][0])
+    assert run_all() == "recounted"
+
+    # Only new pins: the most followed posters are found among the old ones and the arrived.
+    for table in lake.SILVER:
+        lake_.land(table, thirds[table][1])
+    assert run_all() == "updated"
+    assert not _log_rewritten(spark, s)
+    assert gold(spark, s) == gold_from_silver(spark, s)
+
+    # Changed deliveries of keys already counted: a pin's poster gains followers (so the one it
+    # was counted as leaves), a geo row moves country, a user ages out of their group.
+    pin = next(r for r in thirds["pin"][0] if isinstance(r, dict) and r.get("follower_count"))
+    geo = next(r for r in thirds["geo"][0] if isinstance(r, dict))
+    user = next(r for r in thirds["user"][0] if isinstance(r, dict) and r.get("age"))
+    lake_.land("pin", [*thirds["pin"][2], {**pin, "follower_count": "999m"}])
+    lake_.land("geo", [*thirds["geo"][2], {**geo, "country": "Elsewhere"}])
+    lake_.land("user", [*thirds["user"][2], {**user, "age": 77}])
+    assert run_all() == "updated"
+    assert _log_rewritten(spark, s)
+    incremental = gold(spark, s)
+    assert incremental == gold_from_silver(spark, s)
+    assert ("Elsewhere",) in {r[:1] for r in incremental["popular_category_by_country"]}
+    assert 999_000_000 in {r[2] for r in incremental["most_followed_by_country"]}
+
+    assert run_all() == "unchanged"
+    assert gold(spark, s) == incremental
+    assert run_all("--full") == "recounted"
+    assert gold(spark, s) == incremental
