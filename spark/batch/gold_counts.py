@@ -97,7 +97,9 @@ def _keyed(df: DataFrame, kind: str) -> DataFrame:
     return df.select(
         F.lit(kind).alias("kind"),
         *(
-            (F.col(f.name) if f.name in present else F.lit(None)).cast(f.dataType).alias(f.name)
+            (F.col(f.name) if f.name in present else F.lit(None))
+            .cast(f.dataType.simpleString())  # a type object, sent over Spark Connect, would
+            .alias(f.name)  # be written as "string collate UTF8_BINARY", which readers reject
             for f in KEY_FIELDS[1:]
         ),
         *(["n"] if "n" in present else []),
