@@ -38,7 +38,6 @@ from pyspark.sql.types import (
     LongType,
     StringType,
     StructField,
-    StructType,
 )
 
 from pinpipe.contract import AGE_BANDS
@@ -55,7 +54,6 @@ KEY_FIELDS = (
     StructField("join_year", IntegerType()),
 )
 KEY_COLUMNS = tuple(f.name for f in KEY_FIELDS)
-COUNTS_SCHEMA = StructType([*KEY_FIELDS, StructField("n", LongType())])
 
 # Only these silver columns feed a count.
 PIN_COLUMNS = (KEY, "category", "poster_name", "follower_count")

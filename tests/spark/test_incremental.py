@@ -45,6 +45,14 @@ class Lake:
         return out
 
 
+def in_parts(records: dict[str, list[Any]], n: int) -> dict[str, list[list[Any]]]:
+    """Each table's records cut into ``n`` consecutive parts, to land one at a time."""
+    return {
+        t: [rs[i * len(rs) // n : (i + 1) * len(rs) // n] for i in range(n)]
+        for t, rs in records.items()
+    }
+
+
 def run(s: Settings, *extra: str) -> dict[str, int]:
     """Clean every table (gold is computed from silver alone); objects read per table."""
     summary = job.main(["clean", "--uid", s.uid, *extra])
@@ -57,10 +65,7 @@ def test_a_run_reads_only_new_objects_and_its_tables_equal_a_full_rebuild(
     records = noisy_records(1200, seed=5)
     lake_ = Lake(tmp_path, monkeypatch)
     s = lake_.settings
-    fifths = {
-        t: [rs[i * len(rs) // 5 : (i + 1) * len(rs) // 5] for i in range(5)]
-        for t, rs in records.items()
-    }
+    fifths = in_parts(records, 5)
     for table in lake.SILVER:
         for part in (0, 1, 2, 4):
             lake_.land(table, fifths[table][part])
@@ -115,10 +120,7 @@ def test_gold_follows_arrivals_and_changed_deliveries_as_a_recount_would(
     records = noisy_records(900, seed=11)
     lake_ = Lake(tmp_path, monkeypatch)
     s = lake_.settings
-    thirds = {
-        t: [rs[i * len(rs) // 3 : (i + 1) * len(rs) // 3] for i in range(3)]
-        for t, rs in records.items()
-    }
+    thirds = in_parts(records, 3)
 
     def run_all(*extra: str) -> str:
         summary = job.main(["all", "--uid", s.uid, *extra])
