@@ -268,16 +268,14 @@ def raw_read_rate(s: Settings) -> tuple[int, float]:
 
 
 def throughput(count: int) -> dict[str, Any]:
-    from pinpipe.spark.session import get_spark
-    from pinpipe.spark.streaming import job, kinesis_source
+    from pinpipe.spark.streaming import job
 
     s, _ = new_user("benchtput")
     try:
         print(f"  preloading {count:,} events into each stream ...", flush=True)
         put_rate = preload(s, count)
         raw_records, raw_rate = raw_read_rate(s)
-        spark = get_spark(s, "pinpipe-bench-streaming", local=True)
-        kinesis_source.register(spark)
+        spark = job.streaming_session(s, "pinpipe-bench-streaming")
         job.ensure_tables(spark, s, list(TABLES))
         print("  running the three queries (availableNow) ...", flush=True)
         t = time.perf_counter()

@@ -57,6 +57,18 @@ INTERPRETED_CONF = {
 }
 
 
+# For a Spark that runs streaming micro-batches of a few rows each, several queries at a time:
+# one task per shuffle and per replay of a Delta log, so that the queries' small jobs do not
+# queue for the two cores behind each other's near-empty tasks (measured on 2 cores with the
+# three queries at 5 events/s: a micro-batch in 3.8 s instead of 4.9 s).
+MICRO_BATCH_CONF = {
+    **INTERPRETED_CONF,
+    "spark.sql.shuffle.partitions": "1",
+    "spark.default.parallelism": "1",
+    "spark.databricks.delta.snapshotPartitions": "1",
+}
+
+
 def spark_jars(s: Settings) -> list[Path]:
     jars = sorted((s.build_dir / "jars" / "spark").glob("*.jar"))
     if not jars:

@@ -32,7 +32,7 @@ from pinpipe.spark import lake, merge
 from pinpipe.spark.batch import clean
 from pinpipe.spark.progress import rows_read
 from pinpipe.spark.schemas import QUARANTINE_SCHEMA, SILVER_SCHEMAS
-from pinpipe.spark.session import INTERPRETED_CONF, get_spark
+from pinpipe.spark.session import MICRO_BATCH_CONF, get_spark
 from pinpipe.spark.streaming import kinesis_source
 
 if TYPE_CHECKING:
@@ -177,6 +177,19 @@ def stop_between_batches(query: StreamingQuery, timeout_s: float = 120) -> None:
     query.stop()
 
 
+def streaming_session(s: Settings, app_name: str = "pinpipe-streaming") -> SparkSession:
+    """The job's Spark, with ``format("kinesis")`` available.
+
+    A Spark of its own, not the stack's server: there, the Python workers of the Kinesis source
+    and of foreachBatch timed out connecting back to the server while batch work kept both cores
+    busy. Micro-batches are small: their plans run interpreted, with one task per shuffle.
+    """
+    spark = get_spark(s, app_name, local=True, extra_conf=MICRO_BATCH_CONF)
+    if s.streaming.kinesis_source == "pinpipe":
+        kinesis_source.register(spark)  # else the platform's own (Databricks)
+    return spark
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="pinpipe.spark.streaming.job",
@@ -191,13 +204,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     s = load_settings(**({"uid": args.uid} if args.uid else {}))
-    # A Spark of its own, not the stack's server: there, the Python workers of the Kinesis source
-    # and of foreachBatch timed out connecting back to the server while batch work kept both
-    # cores busy.
-    # Micro-batches are small: their plans run interpreted, as on the stack's server.
-    spark = get_spark(s, "pinpipe-streaming", local=True, extra_conf=INTERPRETED_CONF)
-    if s.streaming.kinesis_source == "pinpipe":
-        kinesis_source.register(spark)  # else the platform's own (Databricks)
+    spark = streaming_session(s)
     tables = args.tables.split(",")
     ensure_tables(spark, s, tables)
     if args.available_now:
