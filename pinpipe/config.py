@@ -190,6 +190,8 @@ class Deploy(_Frozen):
 
 class Batch(_Frozen):
     runner: Literal["local", "databricks"] = "local"
+    # Heap of the stack's Spark Connect server, which runs the batch steps: most of its memory.
+    server_memory: str = Field(default="1g", pattern=r"^[1-9][0-9]*[mg]$")
     post_years: str = Field(default=year_range_text(POST_YEARS), pattern=YEAR_RANGE_PATTERN)
     join_years: str = Field(default=year_range_text(JOIN_YEARS), pattern=YEAR_RANGE_PATTERN)
 

@@ -98,3 +98,15 @@ def test_the_airflow_password_is_generated_once_and_private(tmp_path: Path) -> N
     assert len(first) >= 20 and first == admin_password(s)
     assert (tmp_path / "airflow" / "admin-password").stat().st_mode & 0o777 == 0o600
     assert admin_password(load_settings(state_dir=tmp_path, airflow={"password": "x"})) == "x"
+
+
+def test_the_spark_servers_heap_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pinpipe.sandbox.services.spark import server_conf
+
+    monkeypatch.setenv("PINPIPE_BATCH__SERVER_MEMORY", "3g")
+    s = load_settings()
+    monkeypatch.setattr("pinpipe.spark.session.spark_jars", lambda _: [])
+    assert server_conf(s)["spark.driver.memory"] == "3g"
+    monkeypatch.setenv("PINPIPE_BATCH__SERVER_MEMORY", "lots")
+    with pytest.raises(ConfigError, match=r"batch\.server_memory"):
+        load_settings()

@@ -19,7 +19,6 @@ from pinpipe.sandbox import health
 from pinpipe.sandbox.services.base import COMPOSE_DIR, Launch, Service, host_port
 
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
-SERVER_MEMORY = "2g"
 
 
 def spark_home() -> Path:
@@ -44,8 +43,7 @@ def server_conf(s: Settings) -> dict[str, str]:
         "spark.ui.enabled": "true",
         "spark.ui.port": str(s.ports.spark_ui),
         "spark.ui.showConsoleProgress": "false",
-        # The sandbox's tables are small; the heap is most of the server's memory.
-        "spark.driver.memory": SERVER_MEMORY,
+        "spark.driver.memory": s.batch.server_memory,
     }
 
 
