@@ -44,6 +44,9 @@ SCHEMA = StructType(
 )
 Record = tuple[str, bytes, str, str, str, datetime]
 MAX_EMPTY_CALLS = 3
+# What GetShardIterator answers for a sequence number the shard does not hold: Kinesis, and the
+# local emulator.
+UNKNOWN_POSITION = {"InvalidArgumentException", "ResourceNotFoundException"}
 RETRYABLE = {
     "ProvisionedThroughputExceededException",
     "LimitExceededException",
@@ -108,7 +111,26 @@ class ShardReader:
         else:
             kwargs["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
             kwargs["StartingSequenceNumber"] = self.after
-        return str(self.client.get_shard_iterator(**kwargs)["ShardIterator"])
+        try:
+            return str(self.client.get_shard_iterator(**kwargs)["ShardIterator"])
+        except self.client.exceptions.ClientError as e:
+            code = e.response.get("Error", {}).get("Code")
+            if self.after is None or code not in UNKNOWN_POSITION or not self._stream_exists():
+                raise
+            raise JobError(
+                f"{self.stream}/{self.shard} has no record {self.after}, after which the query's "
+                "checkpoint resumes: the stream was deleted and created again since the "
+                "checkpoint was written. Delete the query's checkpoint to read the stream from "
+                "its start (rows already in the table stay as they are), or `make reset` to "
+                "start the whole pipeline over."
+            ) from e
+
+    def _stream_exists(self) -> bool:
+        try:
+            self.client.describe_stream_summary(StreamName=self.stream)
+        except self.client.exceptions.ResourceNotFoundException:
+            return False
+        return True
 
     def next_records(self) -> tuple[list[dict[str, Any]], bool]:
         """(records, caught_up): one GetRecords call, retried on throttling/expiry."""

@@ -3,6 +3,7 @@ checkpoint, resume after a restart, initial positions, availableNow."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pyspark.errors import StreamingQueryException
 
 from pinpipe.aws_access import aws_client
 from pinpipe.spark.streaming import kinesis_source
@@ -25,14 +27,18 @@ def stream(sandbox: Sandbox) -> Any:
     s = sandbox.settings
     kinesis = aws_client(s, "kinesis")
     name = f"test-{uuid.uuid4().hex[:8]}"
+    create_stream(kinesis, name)
+    yield kinesis, name
+    kinesis.delete_stream(StreamName=name)
+
+
+def create_stream(kinesis: Any, name: str) -> None:
     kinesis.create_stream(StreamName=name, ShardCount=SHARDS)
     while (
         kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"]
         != "ACTIVE"
     ):
         time.sleep(0.2)
-    yield kinesis, name
-    kinesis.delete_stream(StreamName=name)
 
 
 def put(kinesis: Any, stream: str, first: int, count: int) -> None:
@@ -58,6 +64,20 @@ def read_all(
     position: str = "earliest",
     **extra: str,
 ) -> None:
+    query = run_query(spark, sandbox, stream, checkpoint, out, position, **extra)
+    assert query.exception() is None
+
+
+def run_query(
+    spark: Any,
+    sandbox: Sandbox,
+    stream: str,
+    checkpoint: Path,
+    out: Path,
+    position: str = "earliest",
+    **extra: str,
+) -> Any:
+    """Read what the stream holds (availableNow) into parquet files; returns the ended query."""
     s = sandbox.settings
     kinesis_source.register(spark)
     df = (
@@ -78,8 +98,9 @@ def read_all(
         .trigger(availableNow=True)
         .start()
     )
-    query.awaitTermination()
-    assert query.exception() is None
+    with contextlib.suppress(StreamingQueryException):  # the caller looks at query.exception()
+        query.awaitTermination()
+    return query
 
 
 def numbers(spark: Any, out: Path) -> list[int]:
@@ -109,6 +130,24 @@ def test_reads_every_shard_exactly_once_and_resumes_after_a_restart(
 
     read_all(spark, sandbox, name, checkpoint, out)  # nothing new: nothing read
     assert numbers(spark, out) == list(range(350))
+
+
+def test_a_checkpoint_older_than_its_stream_fails_saying_what_to_do(
+    spark: Any, sandbox: Sandbox, stream: Any, tmp_path: Path
+) -> None:
+    kinesis, name = stream
+    put(kinesis, name, 0, 10)
+    checkpoint, out = tmp_path / "checkpoint", tmp_path / "out"
+    read_all(spark, sandbox, name, checkpoint, out)
+    kinesis.delete_stream(StreamName=name)
+    while name in kinesis.list_streams()["StreamNames"]:
+        time.sleep(0.2)
+    create_stream(kinesis, name)
+    put(kinesis, name, 10, 5)
+
+    query = run_query(spark, sandbox, name, checkpoint, out)
+    assert "deleted and created again" in str(query.exception())
+    assert numbers(spark, out) == list(range(10))
 
 
 def test_latest_skips_what_was_there_before_the_query_started(
