@@ -170,8 +170,8 @@ def test_a_killed_component_comes_back_with_up_and_loses_nothing(
     runs = (sc.emulate("batch", EVENTS_PER_KILL, RATE), sc.emulate("stream", EVENTS_PER_KILL, RATE))
     time.sleep(KILL_AFTER_S)
     _main_process(sc, component).send_signal(signal.SIGKILL)
-    # Even a LocalStack kill loses no Kinesis record: kinesis-mock outlives it, and `up` stops
-    # it gracefully (it saves then) before LocalStack starts again.
+    # Even a LocalStack kill loses no Kinesis record: kinesis-mock outlives it, saving every
+    # second, until `up` stops it before LocalStack starts again.
     sc.up()
     sc.finish(*runs)
 

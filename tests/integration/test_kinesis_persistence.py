@@ -1,6 +1,7 @@
 """kinesis-mock, as the sandbox runs it (saving every second, each save atomic), keeps every record
 acknowledged before its last complete save when it gets a `kill -9`, however often that happens:
-everything but the last second or two."""
+everything but the last second or two. When LocalStack, which reads its output, is killed, it
+goes on saving until `up` stops it, so it keeps everything."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import boto3
 import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError, ReadTimeoutError
 
 from pinpipe.config import load_settings
 from pinpipe.sandbox.services import localstack
@@ -47,7 +50,7 @@ class KinesisMock:
         self.port = _free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, output: int = subprocess.DEVNULL) -> None:
         env = {
             **os.environ,
             # The same engine settings and preloads LocalStack is started with.
@@ -59,12 +62,13 @@ class KinesisMock:
             "PERSIST_PATH": str(self.data),
             "PERSIST_INTERVAL": localstack.KINESIS_PERSIST_INTERVAL,
             "CREATE_STREAM_DURATION": "0ms",
+            "LOG_LEVEL": "INFO",  # LocalStack's default
         }
         self.proc = subprocess.Popen(
             ["node", str(self.package / "main.js")],
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -80,9 +84,10 @@ class KinesisMock:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
 
-    def client(self):
+    def client(self, config: Config | None = None):
         return boto3.client(
             "kinesis",
+            config=config,
             endpoint_url=f"http://127.0.0.1:{self.port}",
             region_name="us-east-1",
             aws_access_key_id="test",
@@ -144,3 +149,33 @@ def test_records_acknowledged_before_the_save_interval_survive_repeated_kills(
         # What the last interval lost is gone for good; later rounds judge what was kept.
         for gone in set(acked) - kept:
             del acked[gone]
+
+
+def test_it_outlives_the_reader_of_its_output_and_goes_on_saving(tmp_path: Path) -> None:
+    mock = KinesisMock(tmp_path)
+    mock.start(output=subprocess.PIPE)  # as LocalStack starts it
+    assert mock.proc is not None and mock.proc.stdout and mock.proc.stderr
+    try:
+        client = mock.client()
+        client.create_stream(StreamName=STREAM, ShardCount=1)
+        time.sleep(0.5)
+        sent = [f"record-{i}" for i in range(20)]
+        mock.proc.stdout.close()  # LocalStack killed: nothing reads kinesis-mock's output
+        mock.proc.stderr.close()
+        client.put_records(
+            StreamName=STREAM, Records=[{"Data": d.encode(), "PartitionKey": d} for d in sent]
+        )
+        # A call it logs a warning for. The first line that finds no reader costs kinesis-mock
+        # the call's answer (the writer of the first failed line is never resumed), which does
+        # not matter here: with LocalStack gone no call reaches it.
+        quick = Config(read_timeout=3, retries={"max_attempts": 0})
+        with pytest.raises((ClientError, ReadTimeoutError)):
+            mock.client(quick).put_record(StreamName="absent", Data=b"x", PartitionKey="x")
+        time.sleep(LOSS_WINDOW_S)
+        assert mock.proc.poll() is None, "kinesis-mock died when its output had no reader"
+        mock.kill()  # what `up` ends with when it does not stop on SIGTERM
+        mock.start()
+        assert mock.records() == set(sent)
+    finally:
+        if mock.proc and mock.proc.poll() is None:
+            mock.kill()

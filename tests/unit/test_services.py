@@ -36,7 +36,11 @@ def test_localstack_and_kinesis_mock_listen_on_the_bind_host(launch_env: dict[st
     assert launch_env["GATEWAY_SERVER"] == "hypercorn"  # the default server ignores the host
     assert launch_env["GATEWAY_LISTEN"].startswith("127.0.0.1:")
     preloads = launch_env["NODE_OPTIONS"].split("--require ")[1:]
-    assert {Path(p.strip()).name for p in preloads} == {"loopback.js", "atomic-persist.js"}
+    assert {Path(p.strip()).name for p in preloads} == {
+        "loopback.js",
+        "atomic-persist.js",
+        "outlive-reader.js",
+    }
     assert all(Path(p.strip()).is_file() for p in preloads)
     assert launch_env["PINPIPE_BIND_HOST"] == "127.0.0.1"
 

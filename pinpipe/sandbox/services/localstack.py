@@ -9,6 +9,8 @@ Durability:
   of the temporary one LocalStack clears; LocalStack's own snapshots are not used. A preload
   makes each save atomic (kinesis-mock rewrites the file in place), so a kill can lose the
   records acknowledged since the last complete save (``KINESIS_LOSS_WINDOW_S``), nothing else.
+  kinesis-mock outlives a killed LocalStack (another preload keeps it from dying on its first
+  log line with no reader), and ``up`` stops it, so it saves, before LocalStack starts again.
 - API Gateway, IAM and CloudFormation hold only what provisioning re-deploys at every ``up``,
   with the same names and the same REST API id (see ``pinpipe.aws.identity``).
 
@@ -100,7 +102,7 @@ def _launch(s: Settings) -> Launch:
         "KINESIS_MOCK_VERSION": KINESIS_MOCK_VERSION,
         "NODE_OPTIONS": " ".join(
             f"--require {COMPOSE_DIR / 'localstack' / name}"
-            for name in ("loopback.js", "atomic-persist.js")
+            for name in ("loopback.js", "atomic-persist.js", "outlive-reader.js")
         ),
         "PINPIPE_BIND_HOST": s.bind_host,
         "PINPIPE_PIPELINES_FILE": str(identity.registry(s)),
