@@ -4,13 +4,15 @@ same CDK app as in AWS (``pinpipe.aws.deploy``).
 
 Durability:
 - Kinesis runs on kinesis-mock, which saves its streams and records to
-  ``state/localstack/var/lib/localstack/state/kinesis/`` every ``KINESIS_PERSIST_INTERVAL`` and
-  when it is stopped, and loads them at start. ``PERSISTENCE=1`` is what moves that folder out
+  ``state/localstack/var/lib/localstack/state/kinesis/`` every ``KINESIS_PERSIST_INTERVAL``,
+  and loads them at start (it does not end on SIGTERM, so a stop ends in a kill, and what it
+  keeps is its last save). ``PERSISTENCE=1`` is what moves that folder out
   of the temporary one LocalStack clears; LocalStack's own snapshots are not used. A preload
   makes each save atomic (kinesis-mock rewrites the file in place), so a kill can lose the
   records acknowledged since the last complete save (``KINESIS_LOSS_WINDOW_S``), nothing else.
   kinesis-mock outlives a killed LocalStack (another preload keeps it from dying on its first
-  log line with no reader), and ``up`` stops it, so it saves, before LocalStack starts again.
+  log line with no reader) and goes on saving until ``up`` stops it, before LocalStack starts
+  again; with no calls reaching it meanwhile, its last save holds everything acknowledged.
 - API Gateway, IAM and CloudFormation hold only what provisioning re-deploys at every ``up``,
   with the same names and the same REST API id (see ``pinpipe.aws.identity``).
 
