@@ -5,6 +5,10 @@
 // (it parses) and synced, replaces the data file in one rename; a kill leaves the previous save
 // intact. kinesis-mock ends and destroys the stream at once, which emits neither "finish" nor
 // "close", so the stream is watched until it reports itself closed.
+//
+// kinesis-mock also ends at once on SIGTERM or SIGINT, losing what it acknowledged since its
+// last save (and abandoning a save under way). Here its handlers for those signals run once a
+// save begun after the signal is published, which the save loop does within an interval.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -13,6 +17,9 @@ const persistDir = process.env.PERSIST_PATH ? path.resolve(process.env.PERSIST_P
 const original = fs.createWriteStream;
 const POLL_MS = 5;
 const GIVE_UP_MS = 30000;
+const STOP_SIGNALS = new Set(["SIGTERM", "SIGINT"]);
+let savesBegun = 0;
+const waitingForSave = []; // [saves begun when the signal came, what to run after]
 
 function publish(tmp, target) {
   JSON.parse(fs.readFileSync(tmp, "utf8")); // throws on a cut-short save: keep the old one
@@ -25,9 +32,30 @@ function publish(tmp, target) {
   fs.renameSync(tmp, target);
 }
 
-function whenClosed(stream, tmp, target, waited = 0) {
+function saveEnded(save) {
+  for (const [i, [begunBefore, run]] of [...waitingForSave.entries()].reverse()) {
+    if (save > begunBefore) {
+      waitingForSave.splice(i, 1);
+      run();
+    }
+  }
+}
+
+function afterNextSave(run) {
+  let done = false;
+  const once = () => {
+    if (!done) {
+      done = true;
+      run();
+    }
+  };
+  waitingForSave.push([savesBegun, once]);
+  setTimeout(once, GIVE_UP_MS).unref();
+}
+
+function whenClosed(stream, tmp, target, save, waited = 0) {
   if (!stream.closed && waited < GIVE_UP_MS) {
-    setTimeout(() => whenClosed(stream, tmp, target, waited + POLL_MS), POLL_MS);
+    setTimeout(() => whenClosed(stream, tmp, target, save, waited + POLL_MS), POLL_MS);
     return;
   }
   try {
@@ -36,6 +64,7 @@ function whenClosed(stream, tmp, target, waited = 0) {
     console.error(`saving ${target} failed, the previous save is kept: ${error}`);
   } finally {
     fs.rmSync(tmp, { force: true });
+    saveEnded(save);
   }
 }
 
@@ -45,6 +74,7 @@ fs.createWriteStream = function createWriteStream(target, options) {
     return original.apply(this, arguments);
   }
   const tmp = `${target}.${process.pid}.tmp`;
+  const save = ++savesBegun;
   const stream = original.call(this, tmp, options);
   const destroy = stream.destroy;
   let watched = false;
@@ -52,9 +82,24 @@ fs.createWriteStream = function createWriteStream(target, options) {
     const result = destroy.apply(this, args);
     if (!watched) {
       watched = true;
-      whenClosed(stream, tmp, target);
+      whenClosed(stream, tmp, target, save);
     }
     return result;
   };
   return stream;
 };
+
+if (persistDir) {
+  for (const method of ["on", "addListener", "once", "prependListener", "prependOnceListener"]) {
+    const register = process[method];
+    process[method] = function (event, listener, ...rest) {
+      if (!STOP_SIGNALS.has(event) || typeof listener !== "function") {
+        return register.call(this, event, listener, ...rest);
+      }
+      const deferred = function (...args) {
+        afterNextSave(() => listener.apply(this, args));
+      };
+      return register.call(this, event, deferred, ...rest);
+    };
+  }
+}

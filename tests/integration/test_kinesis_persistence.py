@@ -1,7 +1,8 @@
 """kinesis-mock, as the sandbox runs it (saving every second, each save atomic), keeps every record
 acknowledged before its last complete save when it gets a `kill -9`, however often that happens:
 everything but the last second or two. When LocalStack, which reads its output, is killed, it
-goes on saving until `up` stops it, so it keeps everything."""
+goes on saving until `up` stops it; and a stop (SIGTERM) waits for one more save, so it keeps
+everything."""
 
 from __future__ import annotations
 
@@ -179,3 +180,19 @@ def test_it_outlives_the_reader_of_its_output_and_goes_on_saving(tmp_path: Path)
     finally:
         if mock.proc and mock.proc.poll() is None:
             mock.kill()
+
+
+def test_a_stop_keeps_everything_acknowledged(mock: KinesisMock) -> None:
+    client = mock.client()
+    client.create_stream(StreamName=STREAM, ShardCount=1)
+    time.sleep(0.5)
+    sent = [f"record-{i}" for i in range(20)]
+    client.put_records(
+        StreamName=STREAM, Records=[{"Data": d.encode(), "PartitionKey": d} for d in sent]
+    )
+    client.close()  # an open connection would hold the stop back
+    assert mock.proc is not None
+    mock.proc.terminate()  # at once: the records are younger than the last save
+    mock.proc.wait(10)
+    mock.start()
+    assert mock.records() == set(sent)

@@ -5,14 +5,15 @@ same CDK app as in AWS (``pinpipe.aws.deploy``).
 Durability:
 - Kinesis runs on kinesis-mock, which saves its streams and records to
   ``state/localstack/var/lib/localstack/state/kinesis/`` every ``KINESIS_PERSIST_INTERVAL``,
-  and loads them at start (it does not end on SIGTERM, so a stop ends in a kill, and what it
-  keeps is its last save). ``PERSISTENCE=1`` is what moves that folder out
-  of the temporary one LocalStack clears; LocalStack's own snapshots are not used. A preload
-  makes each save atomic (kinesis-mock rewrites the file in place), so a kill can lose the
-  records acknowledged since the last complete save (``KINESIS_LOSS_WINDOW_S``), nothing else.
+  and loads them at start. ``PERSISTENCE=1`` is what moves that folder out of the temporary
+  one LocalStack clears; LocalStack's own snapshots are not used. A preload makes each save
+  atomic (kinesis-mock rewrites the file in place), so a kill can lose the records
+  acknowledged since the last complete save (``KINESIS_LOSS_WINDOW_S``), nothing else; and it
+  makes a SIGTERM wait for one more save (kinesis-mock would end at once, unsaved).
   kinesis-mock outlives a killed LocalStack (another preload keeps it from dying on its first
-  log line with no reader) and goes on saving until ``up`` stops it, before LocalStack starts
-  again; with no calls reaching it meanwhile, its last save holds everything acknowledged.
+  log line with no reader), and ``up`` stops it with SIGTERM before LocalStack starts again,
+  so nothing acknowledged is lost. LocalStack's own stop kills it (SIGKILL), so ``down``
+  keeps what the last periodic save holds.
 - API Gateway, IAM and CloudFormation hold only what provisioning re-deploys at every ``up``,
   with the same names and the same REST API id (see ``pinpipe.aws.identity``).
 
