@@ -19,7 +19,7 @@ const POLL_MS = 5;
 const GIVE_UP_MS = 30000;
 const STOP_SIGNALS = new Set(["SIGTERM", "SIGINT"]);
 let savesBegun = 0;
-const waitingForSave = []; // [saves begun when the signal came, what to run after]
+let waitingForSave = []; // [saves begun when the signal came, what to run after]
 
 function publish(tmp, target) {
   JSON.parse(fs.readFileSync(tmp, "utf8")); // throws on a cut-short save: keep the old one
@@ -33,12 +33,9 @@ function publish(tmp, target) {
 }
 
 function saveEnded(save) {
-  for (const [i, [begunBefore, run]] of [...waitingForSave.entries()].reverse()) {
-    if (save > begunBefore) {
-      waitingForSave.splice(i, 1);
-      run();
-    }
-  }
+  const ready = waitingForSave.filter(([begunBefore]) => save > begunBefore);
+  waitingForSave = waitingForSave.filter(([begunBefore]) => save <= begunBefore);
+  for (const [, run] of ready) run();
 }
 
 function afterNextSave(run) {

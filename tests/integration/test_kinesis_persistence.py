@@ -174,7 +174,7 @@ def test_it_outlives_the_reader_of_its_output_and_goes_on_saving(tmp_path: Path)
             mock.client(quick).put_record(StreamName="absent", Data=b"x", PartitionKey="x")
         time.sleep(LOSS_WINDOW_S)
         assert mock.proc.poll() is None, "kinesis-mock died when its output had no reader"
-        mock.kill()  # what `up` ends with when it does not stop on SIGTERM
+        mock.kill()  # so that only the saves it went on making count
         mock.start()
         assert mock.records() == set(sent)
     finally:
