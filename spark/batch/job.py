@@ -101,6 +101,8 @@ def write_batch(
             write_table(silver, silver_path)
         else:
             merge.upsert_latest(silver, silver_path)
+        if not rebuild and rejected.isEmpty():
+            return  # nothing to add: no commit, and no wait for the shared table
         # The three tables' cleans share the quarantine table: one writes it at a time.
         shared = writer_lock.holder_description(f"quarantine of {table}")
         with writer_lock.batch_tables(s, shared, QUARANTINE_WAIT_S, [writer_lock.QUARANTINE]):
