@@ -1,4 +1,5 @@
-"""Starts LocalStack (run by LocalStack's own interpreter) with two changes to API Gateway.
+"""Starts LocalStack (run by LocalStack's own interpreter) with two changes to API Gateway and
+one to how it stops Kinesis.
 
 1. The request validator of LocalStack 4.8 catches only ``JSONDecodeError`` when it parses a
    body, so a body that ``json.loads`` cannot even decode (bytes that look like UTF-16/32)
@@ -8,16 +9,23 @@
    their old ids. Until that is done, a call to one of those ids answers 503 with Retry-After
    (retry: it is coming back) rather than 404 (it does not exist), so clients ride out a
    restart the way they ride out any outage. The ids are read from ``PINPIPE_PIPELINES_FILE``.
+3. LocalStack stops its Kinesis engine, kinesis-mock, with a SIGKILL, so the records it
+   acknowledged since its last periodic save were lost at every stop. Here it gets a SIGTERM
+   first, on which it saves once more and ends (the sandbox's preload makes it wait for that
+   save), and the SIGKILL only if it has not ended within ``KINESIS_SAVE_WAIT_S``.
 """
 
+import contextlib
 import json
 import os
+import subprocess
 from pathlib import Path
 
 from localstack.http import Response
 from localstack.runtime.main import main
 from localstack.services.apigateway.next_gen.execute_api import router
 from localstack.services.apigateway.next_gen.execute_api.handlers import method_request
+from localstack.utils.run import ShellCommandThread
 
 _is_body_valid = method_request.MethodRequestHandler._is_body_valid
 
@@ -51,6 +59,21 @@ def _not_found_or_not_yet(api_id: str) -> Response:
 
 
 router.ApiGatewayEndpoint.create_not_found_response = staticmethod(_not_found_or_not_yet)
+
+KINESIS_SAVE_WAIT_S = 10.0
+_stop_thread = ShellCommandThread.stop
+
+
+def _stop_after_a_last_save(self: ShellCommandThread, quiet: bool = False) -> None:
+    process = self.process
+    if self.name.startswith("kinesis-mock") and process is not None and process.poll() is None:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):  # then killed, as LocalStack does
+            process.wait(timeout=KINESIS_SAVE_WAIT_S)
+    _stop_thread(self, quiet)
+
+
+ShellCommandThread.stop = _stop_after_a_last_save
 
 if __name__ == "__main__":
     main()

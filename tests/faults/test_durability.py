@@ -146,6 +146,18 @@ def test_down_and_up_change_nothing_and_the_pipeline_goes_on(scenario: Scenario)
         assert version > before["tables"][t][1]
 
 
+def test_a_down_while_clients_send_then_up_loses_nothing(scenario: Scenario) -> None:
+    """Clients that retry until the stack is back lose nothing they were told is stored, Kinesis
+    records acknowledged in the last second before `down` included."""
+    sc = scenario
+    runs = (sc.emulate("batch", EVENTS_PER_KILL, RATE), sc.emulate("stream", EVENTS_PER_KILL, RATE))
+    time.sleep(KILL_AFTER_S)
+    sc.pipeline.sandbox.down()
+    sc.up()
+    sc.finish(*runs)
+    _assert_nothing_acknowledged_is_missing(sc)
+
+
 def _main_process(sc: Scenario, name: str) -> psutil.Process:
     proc = processes.main_process(sc.pipeline.settings, name)
     assert proc is not None, f"{name} is not running"

@@ -12,14 +12,15 @@ Durability:
   makes a SIGTERM wait for one more save (kinesis-mock would end at once, unsaved).
   kinesis-mock outlives a killed LocalStack (another preload keeps it from dying on its first
   log line with no reader), and ``up`` stops it with SIGTERM before LocalStack starts again,
-  so nothing acknowledged is lost. LocalStack's own stop kills it (SIGKILL), so ``down``
-  keeps what the last periodic save holds.
+  so nothing acknowledged is lost. LocalStack's own stop would kill it (SIGKILL); ``run.py``
+  makes it send the same SIGTERM first, so ``down`` loses nothing either.
 - API Gateway, IAM and CloudFormation hold only what provisioning re-deploys at every ``up``,
   with the same names and the same REST API id (see ``pinpipe.aws.identity``).
 
 ``compose/localstack/run.py`` starts it with two changes to API Gateway: a body its validator
 cannot decode answers 400, as on AWS, not 500; and a call to a pipeline's API before ``up`` has
-deployed it again answers 503 (retry), not 404.
+deployed it again answers 503 (retry), not 404. It also makes LocalStack's stop of kinesis-mock
+a SIGTERM first, then the SIGKILL only if kinesis-mock has not ended within 10 s.
 
 Exposure: the gateway listens on the bind host only (the hypercorn server honours the host of
 ``GATEWAY_LISTEN``; the default one does not), and kinesis-mock, which has no bind setting, is
