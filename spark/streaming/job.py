@@ -139,7 +139,8 @@ def run_available_now(spark: SparkSession, s: Settings, tables: list[str]) -> in
 def run_continuously(spark: SparkSession, s: Settings, tables: list[str]) -> None:
     """Micro-batches every few seconds until SIGTERM or Ctrl-C. A query that fails (Kinesis or
     the lake away for a moment: a restart, a crash) is started again from its checkpoint after a
-    pause that grows while failures repeat, as a job scheduler with retries would."""
+    pause that grows while failures repeat, as a job scheduler with retries would; a failure that
+    no restart can get past (``cannot_heal``) ends the job with its message."""
     stop = threading.Event()
 
     def request_stop(*_: Any) -> None:
@@ -161,11 +162,18 @@ def run_continuously(spark: SparkSession, s: Settings, tables: list[str]) -> Non
         failed = [f"{q.name}: {q.exception()}" for q in queries if q.exception() is not None]
         if not failed:
             break
+        if lasting := [f for f in failed if cannot_heal(f)]:
+            raise JobError(lasting[0])
         failures = 1 if time.monotonic() - started > HEALTHY_AFTER_S else failures + 1
         pause = min(MAX_RETRY_PAUSE_S, 2.0**failures)
         print(f"a query failed ({failed[0][:500]}); starting again in {pause:.0f}s", flush=True)
         stop.wait(pause)
     print("streaming stopped", flush=True)
+
+
+def cannot_heal(failure: str) -> bool:
+    """Whether a query's failure is one that starting it again cannot get past."""
+    return kinesis_source.CREATED_AGAIN in failure
 
 
 def stop_between_batches(query: StreamingQuery, timeout_s: float = 120) -> None:

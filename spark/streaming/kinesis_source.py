@@ -47,6 +47,8 @@ MAX_EMPTY_CALLS = 3
 # What GetShardIterator answers for a sequence number the shard does not hold: Kinesis, and the
 # local emulator.
 UNKNOWN_POSITION = {"InvalidArgumentException", "ResourceNotFoundException"}
+# Part of the error a checkpoint older than its stream fails with, which no restart can heal.
+CREATED_AGAIN = "the stream was deleted and created again"
 RETRYABLE = {
     "ProvisionedThroughputExceededException",
     "LimitExceededException",
@@ -119,10 +121,9 @@ class ShardReader:
                 raise
             raise JobError(
                 f"{self.stream}/{self.shard} has no record {self.after}, after which the query's "
-                "checkpoint resumes: the stream was deleted and created again since the "
-                "checkpoint was written. Delete the query's checkpoint to read the stream from "
-                "its start (rows already in the table stay as they are), or `make reset` to "
-                "start the whole pipeline over."
+                f"checkpoint resumes: {CREATED_AGAIN} since the checkpoint was written. "
+                "Delete the query's checkpoint to read the stream from its start (rows already "
+                "in the table stay as they are), or `make reset` to start the whole pipeline over."
             ) from e
 
     def _stream_exists(self) -> bool:

@@ -14,6 +14,7 @@ import pytest
 from pyspark.errors import StreamingQueryException
 
 from pinpipe.aws_access import aws_client
+from pinpipe.spark.streaming import job as streaming_job
 from pinpipe.spark.streaming import kinesis_source
 from tests.sandbox import Sandbox
 
@@ -148,6 +149,9 @@ def test_a_checkpoint_older_than_its_stream_fails_saying_what_to_do(
     query = run_query(spark, sandbox, name, checkpoint, out)
     assert "deleted and created again" in str(query.exception())
     assert numbers(spark, out) == list(range(10))
+    # The continuous job ends on it, where it starts other failures again.
+    assert streaming_job.cannot_heal(f"{query.name}: {query.exception()}")
+    assert not streaming_job.cannot_heal("pin: Could not connect to the endpoint URL")
 
 
 def test_latest_skips_what_was_there_before_the_query_started(
