@@ -25,7 +25,7 @@ from localstack.http import Response
 from localstack.runtime.main import main
 from localstack.services.apigateway.next_gen.execute_api import router
 from localstack.services.apigateway.next_gen.execute_api.handlers import method_request
-from localstack.utils.run import ShellCommandThread
+from localstack.services.kinesis.kinesis_mock_server import KinesisMockServer
 
 _is_body_valid = method_request.MethodRequestHandler._is_body_valid
 
@@ -61,19 +61,19 @@ def _not_found_or_not_yet(api_id: str) -> Response:
 router.ApiGatewayEndpoint.create_not_found_response = staticmethod(_not_found_or_not_yet)
 
 KINESIS_SAVE_WAIT_S = 10.0
-_stop_thread = ShellCommandThread.stop
+_shutdown = KinesisMockServer.shutdown
 
 
-def _stop_after_a_last_save(self: ShellCommandThread, quiet: bool = False) -> None:
-    process = self.process
-    if self.name.startswith("kinesis-mock") and process is not None and process.poll() is None:
+def _shutdown_after_a_last_save(self: KinesisMockServer) -> None:
+    process = getattr(self._thread, "process", None)
+    if process is not None and process.poll() is None:
         process.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):  # then killed, as LocalStack does
             process.wait(timeout=KINESIS_SAVE_WAIT_S)
-    _stop_thread(self, quiet)
+    _shutdown(self)
 
 
-ShellCommandThread.stop = _stop_after_a_last_save
+KinesisMockServer.shutdown = _shutdown_after_a_last_save
 
 if __name__ == "__main__":
     main()

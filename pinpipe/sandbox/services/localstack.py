@@ -19,8 +19,7 @@ Durability:
 
 ``compose/localstack/run.py`` starts it with two changes to API Gateway: a body its validator
 cannot decode answers 400, as on AWS, not 500; and a call to a pipeline's API before ``up`` has
-deployed it again answers 503 (retry), not 404. It also makes LocalStack's stop of kinesis-mock
-a SIGTERM first, then the SIGKILL only if kinesis-mock has not ended within 10 s.
+deployed it again answers 503 (retry), not 404; and the kinesis-mock stop above.
 
 Exposure: the gateway listens on the bind host only (the hypercorn server honours the host of
 ``GATEWAY_LISTEN``; the default one does not), and kinesis-mock, which has no bind setting, is
