@@ -1,10 +1,12 @@
-"""One writer at a time for each of a pipeline user's batch tables.
+"""One writer at a time for each of a pipeline user's batch tables, and for its streaming tables.
 
 Two runs writing the same Delta table at once conflict (or, on an empty table, fail with
 Delta's ``ProtocolChangedException``). Every batch step holds the locks of the tables it writes
 (and of those it reads, so gold is never computed from a silver table half way through a run):
 a second run waits for the first, saying which run it waits for, or gives up after its timeout.
 Steps on different tables run side by side: the DAG cleans pin, geo and user at once.
+The streaming job holds one lock for all of its tables while it runs: its queries take
+themselves to be their tables' only writers (``keyed_table``), so a second job exits at once.
 The locks are OS file locks, so a run that dies releases them at once.
 """
 
@@ -24,6 +26,7 @@ from pinpipe.errors import PinpipeError
 
 GOLD = "gold"  # the lock of the nine gold tables
 QUARANTINE = "quarantine"  # the shared quarantine table's, held only while it is created
+STREAMING = "streaming"  # the lock of the streaming job's tables
 
 
 class TablesBusy(PinpipeError):
@@ -97,4 +100,18 @@ def batch_tables(
     with ExitStack() as stack:
         for name in sorted(set(tables)):  # one order for every run: no two wait for each other
             stack.enter_context(_held(s, name, holder, deadline, on_wait))
+        yield
+
+
+@contextmanager
+def streaming_tables(s: Settings) -> Iterator[None]:
+    """Hold the streaming tables' lock for this process, or raise ``TablesBusy`` at once, naming
+    the streaming job that holds it."""
+    since = datetime.now(UTC).strftime("%H:%M:%S UTC")
+    holder = f"the streaming job (pid {os.getpid()}, since {since})"
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(batch_tables(s, holder, wait_s=0, tables=[STREAMING]))
+        except TablesBusy as e:
+            raise TablesBusy(f"{e} (`pinpipe stream stop` stops the background one)") from None
         yield

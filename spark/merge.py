@@ -19,15 +19,27 @@ KEY = "ind"
 
 
 def ensure_table(
-    spark: SparkSession, s: Settings, path: str, schema: StructType, partition_by: str = ""
+    spark: SparkSession,
+    s: Settings,
+    path: str,
+    schema: StructType,
+    partition_by: str = "",
+    properties: dict[str, str] | None = None,
 ) -> None:
-    """Create the empty Delta table at ``path`` unless it is there."""
-    if lake_files.is_delta_table(s, path):
+    """Create the empty Delta table at ``path`` unless it is there, and give it ``properties``
+    (a table made before they were chosen gets them too)."""
+    if not lake_files.is_delta_table(s, path):
+        writer = spark.createDataFrame([], schema).write.format("delta")
+        if partition_by:
+            writer = writer.partitionBy(partition_by)
+        writer.mode("append").save(path)
+    if not properties:
         return
-    writer = spark.createDataFrame([], schema).write.format("delta")
-    if partition_by:
-        writer = writer.partitionBy(partition_by)
-    writer.mode("append").save(path)
+    held = {r.key: r.value for r in spark.sql(f"SHOW TBLPROPERTIES delta.`{path}`").collect()}
+    missing = {k: v for k, v in properties.items() if held.get(k) != v}
+    if missing:
+        listed = ", ".join(f"'{k}' = '{v}'" for k, v in missing.items())
+        spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ({listed})")
 
 
 def _merge(rows: DataFrame, path: str, statement: str) -> None:

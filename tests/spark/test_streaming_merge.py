@@ -11,6 +11,7 @@ import pytest
 from pinpipe.config import load_settings
 from pinpipe.spark import lake
 from pinpipe.spark.streaming import job
+from pinpipe.spark.streaming.keyed_table import KeyedTable
 from tests.spark.frames import raw_frame
 
 pytestmark = pytest.mark.unit
@@ -26,7 +27,7 @@ def geo(ind: int, country: str) -> dict[str, Any]:
     }
 
 
-def test_the_later_micro_batch_wins_and_a_replay_changes_nothing(
+def test_the_later_micro_batch_wins_new_keys_are_appended_and_a_replay_changes_nothing(
     spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PINPIPE_LAKE_URI", str(tmp_path / "lake"))
@@ -34,17 +35,29 @@ def test_the_later_micro_batch_wins_and_a_replay_changes_nothing(
     path = lake.table_path(s, lake.streaming_table(s, "geo"))
 
     def table() -> dict[int, str]:
-        return {r.ind: r.country for r in spark.read.format("delta").load(path).collect()}
+        rows = spark.read.format("delta").load(path).collect()
+        assert len(rows) == len({r.ind for r in rows}), "a key has two rows"
+        return {r.ind: r.country for r in rows}
+
+    def write(batch_id: int, rows: list[dict[str, Any]], target: KeyedTable) -> None:
+        job.write_batch(s, "geo", target, raw_frame(spark, rows), batch_id)
 
     job.ensure_tables(spark, s, ["geo"])
-    job.write_batch(s, "geo", raw_frame(spark, [geo(1, "A"), geo(2, "B")]), 0)
-    job.write_batch(s, "geo", raw_frame(spark, [geo(1, "C"), geo(2, "B"), geo(3, "D")]), 1)
-    assert table() == {1: "C", 2: "B", 3: "D"}
+    target = KeyedTable.load(spark, path)
+    write(0, [geo(1, "A"), geo(2, "B")], target)
+    write(1, [geo(4, "E")], target)
+    write(2, [geo(1, "C"), geo(2, "B"), geo(3, "D")], target)
+    assert table() == {1: "C", 2: "B", 3: "D", 4: "E"}
+    assert (target.appends, target.merges) == (2, 1)  # new keys only: appended
     version = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").first().version
 
-    job.write_batch(s, "geo", raw_frame(spark, [geo(1, "C"), geo(2, "B"), geo(3, "D")]), 1)
+    restarted = KeyedTable.load(spark, path)  # the query started again after a crash
+    write(2, [geo(1, "C"), geo(2, "B"), geo(3, "D")], restarted)
 
-    assert table() == {1: "C", 2: "B", 3: "D"}
+    assert table() == {1: "C", 2: "B", 3: "D", 4: "E"}
+    assert restarted.merges == 1
+    properties = spark.sql(f"SHOW TBLPROPERTIES delta.`{path}`").collect()
+    assert {r.key: r.value for r in properties}.items() >= job.TABLE_PROPERTIES.items()
     history = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").where(f"version > {version}")
     rewritten = [r.operationMetrics for r in history.collect()]
     assert all(int(m.get("numTargetRowsUpdated", 0)) == 0 for m in rewritten), rewritten

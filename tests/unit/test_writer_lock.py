@@ -71,3 +71,15 @@ def test_steps_on_different_tables_run_side_by_side(tmp_path: Path) -> None:
         writer_lock.batch_tables(s, "analytics", wait_s=0.2, tables=[*ALL]),
     ):
         pass
+
+
+def test_a_second_streaming_job_exits_at_once_naming_the_first(tmp_path: Path) -> None:
+    s = load_settings(state_dir=tmp_path, uid="lock")
+    with writer_lock.streaming_tables(s):
+        busy = r"streaming job \(pid \d+.*stream stop"
+        with pytest.raises(writer_lock.TablesBusy, match=busy), writer_lock.streaming_tables(s):
+            pass
+        with writer_lock.batch_tables(s, "a batch run", wait_s=0, tables=ALL):
+            pass  # the batch tables are not the streaming job's
+    with writer_lock.streaming_tables(s):
+        pass  # released when the first job ends

@@ -1,0 +1,45 @@
+"""A streaming table with the keys it holds, so that most micro-batches are a plain append.
+
+A Delta MERGE of a few rows costs about four times an append (measured on 2 cores: 1.3 s against
+0.35 s), and at a steady rate nearly every micro-batch brings only keys the table does not hold
+yet. Such a batch is appended; one that repeats a key is merged, so the later delivery wins as
+the contract says. The keys are read from the table when its query starts, and kept up to date
+by that query, the table's only writer: a micro-batch replayed after a crash finds its keys
+there and goes through the MERGE, which changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from pyspark.sql import DataFrame, SparkSession
+
+from pinpipe.spark import merge
+
+
+@dataclass
+class KeyedTable:
+    path: str
+    keys: set[int] = field(default_factory=set)
+    appends: int = 0
+    merges: int = 0
+
+    @classmethod
+    def load(cls, spark: SparkSession, path: str) -> KeyedTable:
+        rows = spark.read.format("delta").load(path).select(merge.KEY).collect()
+        return cls(path, {r[0] for r in rows})
+
+    def write(self, rows: DataFrame, keys: Iterable[int]) -> None:
+        """Write ``rows`` (one per key; ``keys`` are theirs) into the table, the later
+        delivery of a key winning."""
+        batch_keys = set(keys)
+        if not batch_keys:
+            return
+        if self.keys.isdisjoint(batch_keys):
+            rows.write.format("delta").mode("append").save(self.path)
+            self.appends += 1
+        else:
+            merge.upsert_latest(rows, self.path)
+            self.merges += 1
+        self.keys |= batch_keys
