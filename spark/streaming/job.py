@@ -103,7 +103,7 @@ def start_query(
         F.unix_micros("approximateArrivalTimestamp").alias("position"),
         F.col("data").cast("string").alias("raw"),
     )
-    target = KeyedTable.load(spark, lake.table_path(s, lake.streaming_table(s, table)))
+    target = KeyedTable(lake.table_path(s, lake.streaming_table(s, table)))
     writer = (
         records.writeStream.queryName(lake.streaming_table(s, table))
         .foreachBatch(partial(write_batch, s, table, target))

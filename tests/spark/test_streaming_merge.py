@@ -43,7 +43,7 @@ def test_the_later_micro_batch_wins_new_keys_are_appended_and_a_replay_changes_n
         job.write_batch(s, "geo", target, raw_frame(spark, rows), batch_id)
 
     job.ensure_tables(spark, s, ["geo"])
-    target = KeyedTable.load(spark, path)
+    target = KeyedTable(path)
     write(0, [geo(1, "A"), geo(2, "B")], target)
     write(1, [geo(4, "E")], target)
     write(2, [geo(1, "C"), geo(2, "B"), geo(3, "D")], target)
@@ -51,7 +51,7 @@ def test_the_later_micro_batch_wins_new_keys_are_appended_and_a_replay_changes_n
     assert (target.appends, target.merges) == (2, 1)  # new keys only: appended
     version = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").first().version
 
-    restarted = KeyedTable.load(spark, path)  # the query started again after a crash
+    restarted = KeyedTable(path)  # the query started again after a crash
     write(2, [geo(1, "C"), geo(2, "B"), geo(3, "D")], restarted)
 
     assert table() == {1: "C", 2: "B", 3: "D", 4: "E"}
