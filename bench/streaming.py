@@ -28,11 +28,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import unquote
 
-import boto3
 import requests
 
 from pinpipe.aws import provision
-from pinpipe.aws_access import aws_access, aws_client
+from pinpipe.aws_access import aws_client
 from pinpipe.config import PROJECT_ROOT, Settings, load_settings
 from pinpipe.contract import BY_SHORT, SOURCE_TABLES
 from pinpipe.errors import PinpipeError
@@ -54,12 +53,9 @@ def new_user(prefix: str) -> tuple[Settings, str]:
 
 
 def remove_user(s: Settings) -> None:
-    kinesis = aws_client(s, "kinesis")
-    for stream in s.streams.values():
-        kinesis.delete_stream(StreamName=stream, EnforceConsumerDeletion=True)
-    bucket = boto3.resource("s3", **aws_access(s, "s3").boto3_kwargs()).Bucket(s.bucket)
-    bucket.objects.all().delete()
-    bucket.delete()
+    """Undo ``new_user``: its streams, topics, bucket and cloud stack, and its record, so that the
+    next ``up`` does not make them again."""
+    provision.teardown(s, delete_data=True)
 
 
 def events(count: int, seed: int, first_key: int = 1) -> list[dict[str, dict[str, Any]]]:
