@@ -4,7 +4,7 @@ Three queries, one per stream, each with its own checkpoint. Every micro-batch i
 the same functions as the batch job and written into ``<uid>_<table>_table`` by the join key
 (``keyed_table``): a later delivery of a key replaces its row (by sequence number: a key is always
 on one shard), and a micro-batch replayed after a crash changes nothing; unparseable records go to
-``streaming_quarantine`` as an idempotent Delta write keyed by the query and batch id.
+``streaming_quarantine`` as an idempotent Delta write keyed by the checkpoint and batch id.
 
     python -m pinpipe.spark.streaming.job                  # run until stopped (Ctrl-C / SIGTERM)
     python -m pinpipe.spark.streaming.job --available-now  # process what is there, then stop
@@ -13,10 +13,12 @@ on one shard), and a micro-batch replayed after a crash changes nothing; unparse
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -63,24 +65,50 @@ def kinesis_options(s: Settings, table: str) -> dict[str, str]:
     return options
 
 
+@dataclass
+class QuarantineLog:
+    """Appends a query's unparseable records to ``streaming_quarantine``, once per micro-batch:
+    Delta skips an append whose (``txnAppId``, ``txnVersion``) it has already recorded. The app
+    id names the query's checkpoint (its id, in the checkpoint's ``metadata``), so a query started
+    over from a new checkpoint, its batch ids from 0 again, is not taken for a replay."""
+
+    s: Settings
+    table: str
+    _app_id: str | None = None
+
+    def app_id(self) -> str:
+        if self._app_id is None:
+            metadata = lake_files.read_text(
+                self.s, f"{lake.checkpoint_path(self.s, self.table)}/metadata"
+            )
+            if metadata is None:
+                raise JobError(f"the {self.table} query's checkpoint has no metadata")
+            checkpoint_id = json.loads(metadata.splitlines()[0])["id"]
+            self._app_id = f"{self.s.uid}-{self.table}-quarantine-{checkpoint_id}"
+        return self._app_id
+
+    def append(self, rejected: DataFrame, batch_id: int) -> None:
+        (
+            rejected.write.format("delta").mode("append")
+            .option("txnAppId", self.app_id())
+            .option("txnVersion", batch_id)
+            .save(lake.table_path(self.s, lake.STREAMING_QUARANTINE))
+        )  # fmt: skip
+
+
 def write_batch(
-    s: Settings, table: str, target: KeyedTable, batch: DataFrame, batch_id: int
+    table: str, silver: KeyedTable, quarantine: QuarantineLog, batch: DataFrame, batch_id: int
 ) -> None:
     """Clean one micro-batch and write it into the table: a key's later delivery wins, and a
     batch replayed after a crash changes nothing."""
     checked = clean.checked(batch, BY_SHORT[table]).persist()  # one pass for both outputs
     try:
-        silver, rejected = clean.split(checked, BY_SHORT[table])
+        rows, rejected = clean.split(checked, BY_SHORT[table])
         # One small job tells both the batch's keys and whether it has records to quarantine.
         seen = checked.select(merge.KEY, F.col("reason").isNotNull().alias("bad")).collect()
-        target.write(silver, (r[0] for r in seen if not r[1]))
+        silver.write(rows, (r[0] for r in seen if not r[1]))
         if any(r[1] for r in seen):
-            (
-                rejected.write.format("delta").mode("append")
-                .option("txnAppId", f"{s.uid}-{table}-quarantine")
-                .option("txnVersion", batch_id)
-                .save(lake.table_path(s, lake.STREAMING_QUARANTINE))
-            )  # fmt: skip
+            quarantine.append(rejected, batch_id)
     finally:
         checked.unpersist()
 
@@ -103,10 +131,10 @@ def start_query(
         F.unix_micros("approximateArrivalTimestamp").alias("position"),
         F.col("data").cast("string").alias("raw"),
     )
-    target = KeyedTable(lake.table_path(s, lake.streaming_table(s, table)))
+    silver = KeyedTable(lake.table_path(s, lake.streaming_table(s, table)))
     writer = (
         records.writeStream.queryName(lake.streaming_table(s, table))
-        .foreachBatch(partial(write_batch, s, table, target))
+        .foreachBatch(partial(write_batch, table, silver, QuarantineLog(s, table)))
         .option("checkpointLocation", lake.checkpoint_path(s, table))
     )
     if available_now:
