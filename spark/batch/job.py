@@ -57,21 +57,23 @@ def clean_table(spark: SparkSession, s: Settings, table: str, full: bool = False
     later delivery of a key wins); unparseable records -> quarantine.
 
     A record per table remembers which objects were read. ``full`` forgets it, so every landed
-    object is read again and the tables are rebuilt from them.
+    object is read again and the tables are rebuilt from them. The summary's row counts are the
+    writes' own (no pass over the tables to count them).
     """
     if full:
         read_objects.forget(s, table)
     merge.ensure_table(spark, s, lake.table_path(s, table), SILVER_SCHEMAS[table])
     new = read_objects.new_objects(s, table)
+    silver, quarantined = merge.Written(), merge.Written()
     if new.uris:
-        write_batch(spark, s, table, landed.read_objects(spark, new.uris), rebuild=new.first)
+        records = landed.read_objects(spark, new.uris)
+        silver, quarantined = write_batch(spark, s, table, records, rebuild=new.first)
         read_objects.record(s, table, new.names)
     return {
         "objects_read": len(new.uris),
-        "silver": read_table(spark, s, table).count(),  # Delta answers counts from its log
-        "quarantined": read_table(spark, s, lake.QUARANTINE)
-        .where(f"source_table = '{table}'")
-        .count(),
+        "rows_inserted": silver.inserted,
+        "rows_updated": silver.updated,
+        "quarantined": quarantined.inserted,
     }
 
 
@@ -90,19 +92,21 @@ def clean_tables(
 
 def write_batch(
     spark: SparkSession, s: Settings, table: str, records: DataFrame, rebuild: bool
-) -> None:
+) -> tuple[merge.Written, merge.Written]:
     """Newly landed records -> silver and quarantine: ``rebuild`` replaces the tables (the
-    table's part of quarantine), else the records are merged into them."""
+    table's part of quarantine), else the records are merged into them. Returns what was
+    written to each."""
     checked = clean.checked(records, BY_SHORT[table]).persist()  # one pass for both outputs
     try:
         silver, rejected = clean.split(checked, BY_SHORT[table])
         silver_path = lake.table_path(s, table)
         if rebuild:
             write_table(silver, silver_path)
+            silver_written = merge.last_write(spark, silver_path)
         else:
-            merge.upsert_latest(silver, silver_path)
+            silver_written = merge.upsert_latest(silver, silver_path)
         if not rebuild and rejected.isEmpty():
-            return  # nothing to add: no commit, and no wait for the shared table
+            return silver_written, merge.Written()  # no commit, no wait for the shared table
         # The three tables' cleans share the quarantine table: one writes it at a time.
         shared = writer_lock.holder_description(f"quarantine of {table}")
         with writer_lock.batch_tables(s, shared, QUARANTINE_WAIT_S, [writer_lock.QUARANTINE]):
@@ -110,8 +114,8 @@ def write_batch(
             merge.ensure_table(spark, s, quarantine_path, QUARANTINE_SCHEMA, "source_table")
             if rebuild:
                 merge.replace_quarantine(rejected, quarantine_path, table)
-            else:
-                merge.insert_new_quarantine(rejected, quarantine_path, table)
+                return silver_written, merge.last_write(spark, quarantine_path)
+            return silver_written, merge.insert_new_quarantine(rejected, quarantine_path, table)
     finally:
         checked.unpersist()
 

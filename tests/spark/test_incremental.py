@@ -53,10 +53,21 @@ def in_parts(records: dict[str, list[Any]], n: int) -> dict[str, list[list[Any]]
     }
 
 
+def clean(s: Settings, *extra: str) -> dict[str, dict[str, int]]:
+    """Clean every table (gold is computed from silver alone); the summary per table."""
+    summary: dict[str, dict[str, int]] = job.main(["clean", "--uid", s.uid, *extra])["clean"]
+    return summary
+
+
 def run(s: Settings, *extra: str) -> dict[str, int]:
-    """Clean every table (gold is computed from silver alone); objects read per table."""
-    summary = job.main(["clean", "--uid", s.uid, *extra])
-    return {t: c["objects_read"] for t, c in summary["clean"].items()}
+    """Clean every table; objects read per table."""
+    return {t: c["objects_read"] for t, c in clean(s, *extra).items()}
+
+
+def written(tables: dict[str, list[tuple[Any, ...]]], table: str) -> dict[str, int]:
+    """A table's silver rows and quarantined records, counted from the tables themselves."""
+    quarantined = [r for r in tables[lake.QUARANTINE] if r[0] == table]
+    return {"rows": len(tables[table]), "quarantined": len(quarantined)}
 
 
 def test_a_run_reads_only_new_objects_and_its_tables_equal_a_full_rebuild(
@@ -70,7 +81,14 @@ def test_a_run_reads_only_new_objects_and_its_tables_equal_a_full_rebuild(
         for part in (0, 1, 2, 4):
             lake_.land(table, fifths[table][part])
 
-    assert run(s) == dict.fromkeys(lake.SILVER, 4)
+    first = clean(s)
+    assert {t: c["objects_read"] for t, c in first.items()} == dict.fromkeys(lake.SILVER, 4)
+    # The summary's counts are the writes' own: they match the tables.
+    after_first = lake_.tables(spark)
+    for table, c in first.items():
+        assert c["rows_updated"] == 0
+        counted = {"rows": c["rows_inserted"], "quarantined": c["quarantined"]}
+        assert counted == written(after_first, table)
 
     # New deliveries: fresh rows, and a changed delivery of a key already in silver.
     changed_user = next(r for r in records["user"] if isinstance(r, dict))
@@ -78,8 +96,14 @@ def test_a_run_reads_only_new_objects_and_its_tables_equal_a_full_rebuild(
         lake_.land(table, fifths[table][3])
     lake_.land("user", [{**changed_user, "first_name": "Later"}])
 
-    assert run(s) == {"pin": 1, "geo": 1, "user": 2}
+    second = clean(s)
+    assert {t: c["objects_read"] for t, c in second.items()} == {"pin": 1, "geo": 1, "user": 2}
     incremental = lake_.tables(spark)
+    for table, c in second.items():
+        before, now = written(after_first, table), written(incremental, table)
+        assert c["rows_inserted"] == now["rows"] - before["rows"]
+        assert c["quarantined"] == now["quarantined"] - before["quarantined"]
+    assert second["user"]["rows_updated"] >= 1, "the changed delivery was not counted"
     names = {r[0]: r[1] for r in incremental["user"]}
     assert names[changed_user["ind"]].startswith("Later "), "the later delivery did not win"
 
