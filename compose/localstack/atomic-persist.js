@@ -9,8 +9,17 @@
 // kinesis-mock also ends at once on SIGTERM or SIGINT, losing what it acknowledged since its
 // last save (and abandoning a save under way). Here its handlers for those signals run once a
 // save begun after the signal is published, which the save loop does within an interval.
+//
+// kinesis-mock's save loop writes every stream and record it holds, changed or not, pausing an
+// interval after each save: with 15,000 records (17 MB) that kept a core 80% busy while nothing
+// happened. Here the loop's pause (the first timer of that interval after a save begins) is
+// extended, an interval at a time, until a request that may change the streams arrives (any
+// but the read-only actions below, or one whose action cannot be told), or a stop signal; saving
+// goes on for SETTLE_MS after such a request, as streams change state by themselves shortly
+// after some requests (CREATING -> ACTIVE).
 "use strict";
 const fs = require("fs");
+const net = require("net");
 const path = require("path");
 
 const persistDir = process.env.PERSIST_PATH ? path.resolve(process.env.PERSIST_PATH) : null;
@@ -20,6 +29,28 @@ const GIVE_UP_MS = 30000;
 const STOP_SIGNALS = new Set(["SIGTERM", "SIGINT"]);
 let savesBegun = 0;
 let waitingForSave = []; // [saves begun when the signal came, what to run after]
+
+const READ_ONLY = new Set([
+  "DescribeLimits", "DescribeStream", "DescribeStreamConsumer", "DescribeStreamSummary",
+  "GetRecords", "GetShardIterator", "ListShards", "ListStreamConsumers", "ListStreams",
+  "ListTagsForStream",
+]);
+const ACTION = /Kinesis_20131202\.([A-Za-z]+)/;
+const REQUEST_LINE = /^[A-Z]+ \S+ HTTP\/1\.[01]\r\n/;
+const HEAD_BYTES = 4096; // a request's headers, where its action is
+const SETTLE_MS = 5000;
+let changedUntil = Date.now() + SETTLE_MS; // what it loaded is saved once, at least
+let pausedAfterSave = 0; // the save after which the loop's pause was last found
+
+function mayChange() {
+  changedUntil = Date.now() + SETTLE_MS;
+}
+
+function intervalMs(text) {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|millis|milliseconds|s|seconds?)$/.exec(text || "");
+  if (!match) return null;
+  return Math.round(Number(match[1]) * (match[2].startsWith("m") ? 1 : 1000));
+}
 
 function publish(tmp, target) {
   JSON.parse(fs.readFileSync(tmp, "utf8")); // throws on a cut-short save: keep the old one
@@ -86,7 +117,46 @@ fs.createWriteStream = function createWriteStream(target, options) {
   return stream;
 };
 
+// A request's body may come in later chunks than its head: each chunk of a connection belongs to
+// the last request head seen on it.
+function watchRequests() {
+  const push = net.Socket.prototype.push;
+  const reading = Symbol("reading");
+  net.Socket.prototype.push = function (chunk, encoding) {
+    if (chunk) {
+      const head = Buffer.isBuffer(chunk) ? chunk.subarray(0, HEAD_BYTES) : String(chunk);
+      const text = head.toString("latin1");
+      if (REQUEST_LINE.test(text)) {
+        const action = ACTION.exec(text);
+        this[reading] = action !== null && READ_ONLY.has(action[1]);
+      }
+      if (!this[reading]) mayChange();
+    }
+    return push.call(this, chunk, encoding);
+  };
+}
+
+function pauseWhileUnchanged(pauseMs) {
+  const setTimeoutOriginal = globalThis.setTimeout;
+  globalThis.setTimeout = function setTimeout(callback, delay, ...args) {
+    if (delay !== pauseMs || typeof callback !== "function" || pausedAfterSave === savesBegun) {
+      return setTimeoutOriginal.apply(this, arguments);
+    }
+    pausedAfterSave = savesBegun;
+    const timer = setTimeoutOriginal(() => {
+      if (Date.now() < changedUntil) callback(...args);
+      else timer.refresh(); // the same timer again, so clearing it still cancels the pause
+    }, delay);
+    return timer;
+  };
+}
+
 if (persistDir) {
+  const pauseMs = intervalMs(process.env.PERSIST_INTERVAL);
+  if (pauseMs) {
+    watchRequests();
+    pauseWhileUnchanged(pauseMs);
+  }
   for (const method of ["on", "addListener", "once", "prependListener", "prependOnceListener"]) {
     const register = process[method];
     process[method] = function (event, listener, ...rest) {
@@ -94,6 +164,7 @@ if (persistDir) {
         return register.call(this, event, listener, ...rest);
       }
       const deferred = function (...args) {
+        mayChange(); // the next pause ends with a save
         afterNextSave(() => listener.apply(this, args));
       };
       return register.call(this, event, deferred, ...rest);

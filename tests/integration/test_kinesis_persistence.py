@@ -1,8 +1,9 @@
-"""kinesis-mock, as the sandbox runs it (saving every second, each save atomic), keeps every record
-acknowledged before its last complete save when it gets a `kill -9`, however often that happens:
-everything but the last second or two. When LocalStack, which reads its output, is killed, it
-goes on saving until `up` stops it; and a stop (SIGTERM) waits for one more save, so it keeps
-everything."""
+"""kinesis-mock, as the sandbox runs it (saving every second while anything changes, each save
+atomic), keeps every record acknowledged before its last complete save when it gets a `kill -9`,
+however often that happens: everything but the last second or two. When LocalStack, which reads
+its output, is killed, it goes on saving until `up` stops it; and a stop (SIGTERM) waits for one
+more save, so it keeps everything. While nothing changes its streams (reads do not), it does not
+save at all."""
 
 from __future__ import annotations
 
@@ -180,6 +181,52 @@ def test_it_outlives_the_reader_of_its_output_and_goes_on_saving(tmp_path: Path)
     finally:
         if mock.proc and mock.proc.poll() is None:
             mock.kill()
+
+
+def _save_identity(data: Path) -> list[tuple[str, int, int]]:
+    """Which saves the data folder holds: each save replaces its file (a new inode)."""
+    return sorted((p.name, p.stat().st_ino, p.stat().st_mtime_ns) for p in data.glob("*.json"))
+
+
+def _quiet(data: Path, quiet_s: float, timeout_s: float = 60) -> list[tuple[str, int, int]]:
+    """Wait until no save has happened for ``quiet_s``; the saves then held."""
+    deadline = time.monotonic() + timeout_s
+    held, since = _save_identity(data), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = _save_identity(data)
+        if now != held:
+            held, since = now, time.monotonic()
+        elif held and time.monotonic() - since >= quiet_s:
+            return held
+    raise AssertionError(f"kinesis-mock kept saving for {timeout_s:.0f}s with nothing changing")
+
+
+def test_it_saves_only_after_a_change(mock: KinesisMock) -> None:
+    client = mock.client()
+    client.create_stream(StreamName=STREAM, ShardCount=1)
+    time.sleep(0.5)
+    sent = [f"record-{i}" for i in range(20)]
+    client.put_records(
+        StreamName=STREAM, Records=[{"Data": d.encode(), "PartitionKey": d} for d in sent]
+    )
+    settled = _quiet(mock.data, quiet_s=3)
+    for _ in range(5):  # a consumer polling: list shards, get iterators, get records
+        assert mock.records() == set(sent)
+        client.describe_stream_summary(StreamName=STREAM)
+        time.sleep(0.5)
+    time.sleep(2)
+    assert _save_identity(mock.data) == settled, "reads made it save"
+
+    client.put_record(StreamName=STREAM, Data=b"later", PartitionKey="later")
+    deadline = time.monotonic() + LOSS_WINDOW_S + 5
+    while _save_identity(mock.data) == settled and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _save_identity(mock.data) != settled, "a change was not saved"
+    time.sleep(LOSS_WINDOW_S)
+    mock.kill()
+    mock.start()
+    assert mock.records() == {*sent, "later"}
 
 
 def test_a_stop_keeps_everything_acknowledged(mock: KinesisMock) -> None:

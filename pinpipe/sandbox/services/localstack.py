@@ -4,8 +4,9 @@ same CDK app as in AWS (``pinpipe.aws.deploy``).
 
 Durability:
 - Kinesis runs on kinesis-mock, which saves its streams and records to
-  ``state/localstack/var/lib/localstack/state/kinesis/`` every ``KINESIS_PERSIST_INTERVAL``,
-  and loads them at start. ``PERSISTENCE=1`` is what moves that folder out of the temporary
+  ``state/localstack/var/lib/localstack/state/kinesis/`` every ``KINESIS_PERSIST_INTERVAL``
+  while anything changes them (a preload skips the saves while nothing does), and loads them at
+  start. ``PERSISTENCE=1`` is what moves that folder out of the temporary
   one LocalStack clears; LocalStack's own snapshots are not used. A preload makes each save
   atomic (kinesis-mock rewrites the file in place), so a kill can lose the records
   acknowledged since the last complete save (``KINESIS_LOSS_WINDOW_S``), nothing else; and it
