@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -183,6 +184,17 @@ def test_it_outlives_the_reader_of_its_output_and_goes_on_saving(tmp_path: Path)
             mock.kill()
 
 
+def _stream_of_records(client: Any) -> list[str]:
+    """Create the stream and put 20 records in it; their data."""
+    client.create_stream(StreamName=STREAM, ShardCount=1)
+    time.sleep(0.5)
+    sent = [f"record-{i}" for i in range(20)]
+    client.put_records(
+        StreamName=STREAM, Records=[{"Data": d.encode(), "PartitionKey": d} for d in sent]
+    )
+    return sent
+
+
 def _save_identity(data: Path) -> list[tuple[str, int, int]]:
     """Which saves the data folder holds: each save replaces its file (a new inode)."""
     return sorted((p.name, p.stat().st_ino, p.stat().st_mtime_ns) for p in data.glob("*.json"))
@@ -204,12 +216,7 @@ def _quiet(data: Path, quiet_s: float, timeout_s: float = 60) -> list[tuple[str,
 
 def test_it_saves_only_after_a_change(mock: KinesisMock) -> None:
     client = mock.client()
-    client.create_stream(StreamName=STREAM, ShardCount=1)
-    time.sleep(0.5)
-    sent = [f"record-{i}" for i in range(20)]
-    client.put_records(
-        StreamName=STREAM, Records=[{"Data": d.encode(), "PartitionKey": d} for d in sent]
-    )
+    sent = _stream_of_records(client)
     settled = _quiet(mock.data, quiet_s=3)
     for _ in range(5):  # a consumer polling: list shards, get iterators, get records
         assert mock.records() == set(sent)
@@ -231,12 +238,7 @@ def test_it_saves_only_after_a_change(mock: KinesisMock) -> None:
 
 def test_a_stop_keeps_everything_acknowledged(mock: KinesisMock) -> None:
     client = mock.client()
-    client.create_stream(StreamName=STREAM, ShardCount=1)
-    time.sleep(0.5)
-    sent = [f"record-{i}" for i in range(20)]
-    client.put_records(
-        StreamName=STREAM, Records=[{"Data": d.encode(), "PartitionKey": d} for d in sent]
-    )
+    sent = _stream_of_records(client)
     client.close()  # an open connection would hold the stop back
     assert mock.proc is not None
     mock.proc.terminate()  # at once: the records are younger than the last save
