@@ -88,10 +88,15 @@ class AirflowClient:
         runs = self._call("GET", f"/dags/{dag_id}/dagRuns", params=same_date)
         return None if runs.get("dag_runs") else str(logical)
 
+    def runs(self, dag_id: str) -> list[dict[str, Any]]:
+        """The DAG's runs as Airflow's API gives them (``dag_run_id``, ``run_type``, ``run_after``,
+        ``state``, ...)."""
+        runs = self._call("GET", f"/dags/{dag_id}/dagRuns", params={"limit": 1000})["dag_runs"]
+        return list(runs)
+
     def run_types(self, dag_id: str) -> list[str]:
         """How each run of the DAG came about: manual, scheduled, backfill, asset_triggered."""
-        runs = self._call("GET", f"/dags/{dag_id}/dagRuns", params={"limit": 1000})["dag_runs"]
-        return [str(run["run_type"]) for run in runs]
+        return [str(run["run_type"]) for run in self.runs(dag_id)]
 
     def total_runs(self) -> int:
         """DAG runs Airflow knows of, every DAG together."""

@@ -1,4 +1,5 @@
-"""The batch run's summary: row counts of every table it writes, saved in the lake."""
+"""The batch run's summary: row counts of every table it writes, saved in the lake under the
+time the run was due."""
 
 from __future__ import annotations
 
@@ -22,15 +23,22 @@ def summarize(s: Settings) -> dict[str, Any]:
     return counts
 
 
-def publish(s: Settings, run_id: str) -> dict[str, Any]:
+def summary_key(due: str) -> str:
+    """Where the summary of the run due at ``due`` (ISO 8601) is saved: one object per run of
+    the DAG, the same one when a run is cleared and runs again."""
+    when = datetime.fromisoformat(due).astimezone(UTC)
+    return f"runs/batch/due={when.strftime('%Y-%m-%dT%H-%M-%S.%fZ')}.json"
+
+
+def publish(s: Settings, run_id: str, due: str) -> dict[str, Any]:
     summary = {
         "run_id": run_id,
+        "due": due,
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "rows": summarize(s),
     }
-    key = f"runs/batch/{run_id.replace(':', '_').replace('+', '_')}.json"
     aws_client(s, "s3").put_object(
-        Bucket=s.bucket, Key=key, Body=json.dumps(summary, indent=2).encode()
+        Bucket=s.bucket, Key=summary_key(due), Body=json.dumps(summary, indent=2).encode()
     )
     print(json.dumps(summary, indent=2))
     return summary

@@ -5,6 +5,8 @@ a JVM with this code)."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -40,6 +42,17 @@ def exists(s: Settings, uri: str) -> bool:
 def list_files(s: Settings, uri: str, suffix: str = "") -> dict[str, str]:
     """Every file under the folder at ``uri`` whose name ends with ``suffix``: its path relative
     to the folder -> its URI (in ``uri``'s scheme, so Spark can read it)."""
+    return {name: f.uri for name, f in list_files_with_times(s, uri, suffix).items()}
+
+
+@dataclass(frozen=True)
+class ListedFile:
+    uri: str
+    modified: datetime  # when it was written: S3's LastModified, a local file's mtime (UTC)
+
+
+def list_files_with_times(s: Settings, uri: str, suffix: str = "") -> dict[str, ListedFile]:
+    """As ``list_files``, with when each file was written."""
     location = _s3_location(uri)
     if location is None:
         folder = _local(uri)
@@ -47,7 +60,10 @@ def list_files(s: Settings, uri: str, suffix: str = "") -> dict[str, str]:
             return {}
         prefix = uri.rstrip("/")
         return {
-            str(f.relative_to(folder)): f"{prefix}/{f.relative_to(folder)}"
+            str(f.relative_to(folder)): ListedFile(
+                f"{prefix}/{f.relative_to(folder)}",
+                datetime.fromtimestamp(f.stat().st_mtime, UTC),
+            )
             for f in sorted(folder.rglob(f"*{suffix}"))
             if f.is_file()
         }
@@ -60,7 +76,9 @@ def list_files(s: Settings, uri: str, suffix: str = "") -> dict[str, str]:
         for item in page.get("Contents", []):
             key = item["Key"]
             if key.endswith(suffix) and not key.endswith("/"):
-                files[key.removeprefix(prefix)] = f"{scheme}://{bucket}/{key}"
+                files[key.removeprefix(prefix)] = ListedFile(
+                    f"{scheme}://{bucket}/{key}", item["LastModified"]
+                )
     return files
 
 

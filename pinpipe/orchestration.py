@@ -50,9 +50,10 @@ def spark_step(s: Settings, task_id: str, args: list[str]) -> Any:
     return PythonOperator(task_id=task_id, python_callable=step, op_kwargs={"args": args})
 
 
-def databricks_batch_job(s: Settings, uid: str) -> Any:
+def databricks_batch_job(s: Settings, uid: str, landed_before: str) -> Any:
     """An Airflow operator that runs the batch job ``pinpipe deploy`` made in Databricks (its
-    clean and gold steps), found by name, and waits for it."""
+    clean and gold steps, cleaning what landed before ``landed_before``), found by name, and
+    waits for it."""
     from airflow.providers.databricks.operators.databricks import DatabricksRunNowOperator
 
     from pinpipe.aws.databricks import jobs
@@ -61,5 +62,5 @@ def databricks_batch_job(s: Settings, uid: str) -> Any:
         task_id="batch_job",
         databricks_conn_id=s.databricks.connection_id,
         job_name=jobs.batch_job_name(s),
-        job_parameters={jobs.UID_PARAMETER: uid},
+        job_parameters={jobs.UID_PARAMETER: uid, jobs.LANDED_BEFORE_PARAMETER: landed_before},
     )

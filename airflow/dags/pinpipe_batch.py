@@ -16,6 +16,10 @@ DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(minutes=1), "owner": "pin
 
 # A run may name another pipeline user: trigger with conf {"uid": "..."}.
 UID = "{{ (dag_run.conf or {}).get('uid', '') }}"
+# When the run was due: the end of a scheduled run's data interval, the time a manual run was
+# asked for. A run cleans what had landed by then and its summary is saved under it: a run that
+# starts late, or is cleared and runs again, leaves what landed after it was due to the next run.
+DUE = "{{ dag_run.run_after.isoformat() }}"
 
 
 def _settings(uid: str = ""):  # type: ignore[no-untyped-def]
@@ -72,18 +76,21 @@ def pinpipe_batch() -> None:
     @task(task_id="publish_run_summary")
     # Not named run_id: Airflow 3.0 gives context-named parameters a default, which would
     # put a parameter with a default before one without.
-    def publish_run_summary(dag_run_id: str, uid: str) -> dict[str, object]:
+    def publish_run_summary(dag_run_id: str, due: str, uid: str) -> dict[str, object]:
         from pinpipe.batch_summary import publish
 
-        return publish(_settings(uid), dag_run_id)
+        return publish(_settings(uid), dag_run_id, due)
 
-    summary = publish_run_summary(dag_run_id="{{ run_id }}", uid=UID)
+    summary = publish_run_summary(dag_run_id="{{ run_id }}", due=DUE, uid=UID)
     if s.batch.runner == "databricks":
         # The same steps, as the tasks of one Databricks job (pinpipe.aws.databricks.jobs).
-        wait >> databricks_batch_job(s, uid=UID) >> summary
+        wait >> databricks_batch_job(s, uid=UID, landed_before=DUE) >> summary
         return
     years = ["--post-years", s.batch.post_years, "--join-years", s.batch.join_years]
-    clean = [spark_step(s, f"clean_{t}", ["clean", "--table", t, "--uid", UID]) for t in TABLES]
+    clean = [
+        spark_step(s, f"clean_{t}", ["clean", "--table", t, "--landed-before", DUE, "--uid", UID])
+        for t in TABLES
+    ]
     gold = spark_step(s, "analytics", ["analytics", *years, "--uid", UID])
     if s.endpoints.spark_connect:
         wait >> clean >> gold >> summary  # one shared Spark: the three tables are cleaned at once

@@ -20,6 +20,8 @@ STREAM_ENTRY = "pinpipe_stream"
 CLUSTER_KEY = "pinpipe"
 UID_PARAMETER = "uid"
 UID_REFERENCE = "{{job.parameters.uid}}"
+LANDED_BEFORE_PARAMETER = "landed_before"  # empty: everything landed so far
+LANDED_BEFORE_REFERENCE = "{{job.parameters.landed_before}}"
 
 
 def batch_job_name(s: Settings) -> str:
@@ -86,8 +88,9 @@ def batch_job(s: Settings, wheel_name: str) -> dict[str, Any]:
     One run at a time, so two runs never write the same tables; a second run queues."""
     wheel = wheel_uri(s, wheel_name)
     uid = ["--uid", UID_REFERENCE]
+    bound = ["--landed-before", LANDED_BEFORE_REFERENCE]
     cleans = [
-        _wheel_task(s, f"clean_{t}", BATCH_ENTRY, ["clean", "--table", t, *uid], wheel, [])
+        _wheel_task(s, f"clean_{t}", BATCH_ENTRY, ["clean", "--table", t, *bound, *uid], wheel, [])
         for t in TABLES
     ]
     years = ["--post-years", s.batch.post_years, "--join-years", s.batch.join_years]
@@ -97,7 +100,10 @@ def batch_job(s: Settings, wheel_name: str) -> dict[str, Any]:
         "name": batch_job_name(s),
         "max_concurrent_runs": 1,
         "queue": {"enabled": True},
-        "parameters": [{"name": UID_PARAMETER, "default": s.uid}],
+        "parameters": [
+            {"name": UID_PARAMETER, "default": s.uid},
+            {"name": LANDED_BEFORE_PARAMETER, "default": ""},
+        ],
         "job_clusters": _job_clusters(s),
         "tasks": [*cleans, gold],
         "tags": {"pinpipe": s.uid},

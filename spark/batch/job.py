@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
@@ -52,18 +53,25 @@ def read_table(spark: SparkSession, s: Settings, name: str) -> DataFrame:
     return spark.read.format("delta").load(lake.table_path(s, name))
 
 
-def clean_table(spark: SparkSession, s: Settings, table: str, full: bool = False) -> dict[str, Any]:
+def clean_table(
+    spark: SparkSession,
+    s: Settings,
+    table: str,
+    full: bool = False,
+    landed_before: datetime | None = None,
+) -> dict[str, Any]:
     """Objects landed for one topic since the last run -> merged into its silver table (the
     later delivery of a key wins); unparseable records -> quarantine.
 
     A record per table remembers which objects were read. ``full`` forgets it, so every landed
-    object is read again and the tables are rebuilt from them. The summary's row counts are the
-    writes' own (no pass over the tables to count them).
+    object is read again and the tables are rebuilt from them. ``landed_before`` leaves objects
+    landed from then on to a later run. The summary's row counts are the writes' own (no pass
+    over the tables to count them).
     """
     if full:
         read_objects.forget(s, table)
     merge.ensure_table(spark, s, lake.table_path(s, table), SILVER_SCHEMAS[table])
-    new = read_objects.new_objects(s, table)
+    new = read_objects.new_objects(s, table, landed_before)
     silver, quarantined = merge.Written(), merge.Written()
     if new.uris:
         records = landed.read_objects(spark, new.uris)
@@ -71,6 +79,7 @@ def clean_table(spark: SparkSession, s: Settings, table: str, full: bool = False
         read_objects.record(s, table, new.names)
     return {
         "objects_read": len(new.uris),
+        "objects_left_for_later": new.later,
         "rows_inserted": silver.inserted,
         "rows_updated": silver.updated,
         "quarantined": quarantined.inserted,
@@ -78,7 +87,11 @@ def clean_table(spark: SparkSession, s: Settings, table: str, full: bool = False
 
 
 def clean_tables(
-    spark: SparkSession, s: Settings, tables: list[str], full: bool = False
+    spark: SparkSession,
+    s: Settings,
+    tables: list[str],
+    full: bool = False,
+    landed_before: datetime | None = None,
 ) -> dict[str, dict[str, Any]]:
     """``clean_table`` for each table. A run of a few new objects is a few small Spark jobs and
     Delta commits per table, which overlap well even on two cores: the tables are cleaned side
@@ -86,7 +99,9 @@ def clean_tables(
     compete for the cores and memory: the tables are then cleaned one after another."""
     rebuilds = full or any(read_objects.read_record(s, t) is None for t in tables)
     with ThreadPoolExecutor(max_workers=1 if rebuilds else len(tables)) as pool:
-        done = {t: pool.submit(timed, clean_table, spark, s, t, full) for t in tables}
+        done = {
+            t: pool.submit(timed, clean_table, spark, s, t, full, landed_before) for t in tables
+        }
         return {t: future.result() for t, future in done.items()}
 
 
@@ -151,6 +166,21 @@ def locked_tables(step: str, table: str | None) -> list[str]:
     return [*lake.SILVER, writer_lock.GOLD]
 
 
+def moment(text: str) -> datetime | None:
+    """``--landed-before``'s value: an ISO 8601 time with its UTC offset; empty means none."""
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 time (e.g. 2026-01-31T00:00:00+00:00)"
+        ) from None
+    if when.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (e.g. add +00:00)")
+    return when
+
+
 def timed(step: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
     started = time.monotonic()
     out = step(*args)
@@ -181,6 +211,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "changed)",
     )
     parser.add_argument(
+        "--landed-before",
+        type=moment,
+        metavar="TIME",
+        help="for clean: read only objects landed before this ISO 8601 time, leaving later ones "
+        "to the next run (the batch DAG passes the time its run was due; default: everything "
+        "landed so far)",
+    )
+    parser.add_argument(
         "--wait",
         type=float,
         default=DEFAULT_LOCK_WAIT_S,
@@ -205,7 +243,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         t0 = time.monotonic()
         if args.step in ("clean", "all"):
             tables = [args.table] if args.table else list(lake.SILVER)
-            summary["clean"] = clean_tables(spark, s, tables, args.full)
+            summary["clean"] = clean_tables(spark, s, tables, args.full, args.landed_before)
         if args.step in ("analytics", "all"):
             ranges = analytics.YearRanges(
                 posts=parse_year_range(args.post_years), joins=parse_year_range(args.join_years)

@@ -3,7 +3,9 @@ in the lake (``checkpoints/batch/<table>/read-objects.json``), as Auto Loader ke
 stream.
 
 A run lists the topic's objects, reads those not recorded yet, writes silver and quarantine,
-and only then records them. A run that crashes in between reads them again in the next one,
+and only then records them. A run of the DAG reads only what had landed when it was due, so what
+a run reads depends on the run, not on when it happened to start: objects that land later are
+left to the next run. A run that crashes in between reads them again in the next one,
 which the merges make harmless: rows equal to the table's are not rewritten.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 from pinpipe import lake_files
 from pinpipe.config import Settings
@@ -25,6 +28,7 @@ class NewObjects:
     uris: list[str]  # to read, in name order
     names: set[str]  # every object read once these are: the record to write after them
     first: bool  # nothing was read before: the tables are to be rebuilt from these
+    later: int  # not read yet, but landed at or after the run's bound: left to the next run
 
 
 def _record_uri(s: Settings, table: str) -> str:
@@ -38,12 +42,19 @@ def read_record(s: Settings, table: str) -> set[str] | None:
     return None if text is None else set(json.loads(text)["objects"])
 
 
-def new_objects(s: Settings, table: str) -> NewObjects:
-    """The table's landed objects not read yet."""
-    landed = lake_files.list_files(s, lake.landed_topic(s, table), LANDED_SUFFIX)
+def new_objects(s: Settings, table: str, landed_before: datetime | None = None) -> NewObjects:
+    """The table's landed objects not read yet (only those landed before ``landed_before``, if
+    given)."""
+    landed = lake_files.list_files_with_times(s, lake.landed_topic(s, table), LANDED_SUFFIX)
     done = read_record(s, table)
-    new = sorted(name for name in landed if done is None or name not in done)
-    return NewObjects([landed[n] for n in new], set(new) | (done or set()), done is None)
+    unread = sorted(name for name in landed if done is None or name not in done)
+    new = [n for n in unread if landed_before is None or landed[n].modified < landed_before]
+    return NewObjects(
+        uris=[landed[n].uri for n in new],
+        names=set(new) | (done or set()),
+        first=done is None,
+        later=len(unread) - len(new),
+    )
 
 
 def record(s: Settings, table: str, names: set[str]) -> None:

@@ -3,13 +3,16 @@ DAG in Airflow (Spark) -> gold tables equal to the independent implementation.""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from pinpipe import tables
 from pinpipe.airflow_client import AirflowClient
+from pinpipe.aws_access import aws_client
 from pinpipe.batch import DAG_ID
+from pinpipe.batch_summary import summary_key
 from pinpipe.contract import SOURCE_TABLES
 from pinpipe.source import db
 from pinpipe.spark import lake
@@ -46,10 +49,21 @@ def test_the_daily_dag_computes_the_gold_tables_from_the_landed_posts(
 
 def test_a_second_run_over_the_same_data_gives_the_same_tables(pipeline: Pipeline) -> None:
     before = {name: sorted(map(str, tables.rows(pipeline.settings, name))) for name in lake.GOLD}
+    before_rows = {t: tables.read(pipeline.settings, t).num_rows for t in lake.SILVER}
     pipeline.ok("batch", "trigger", "--uid", pipeline.settings.uid, timeout=1500)
     after = {name: sorted(map(str, tables.rows(pipeline.settings, name))) for name in lake.GOLD}
     assert after == before
     # The sandbox started no scheduled run of its own, before or alongside the asked-for ones:
     # the first trigger took the due scheduled run's place.
-    run_types = AirflowClient.login(pipeline.settings).run_types(DAG_ID)
+    runs = AirflowClient.login(pipeline.settings).runs(DAG_ID)
+    run_types = [run["run_type"] for run in runs]
     assert run_types and set(run_types) == {"manual"}, run_types
+    # Each of our runs' summaries is saved under the time it was due, as the DAG passed it.
+    s3 = aws_client(pipeline.settings, "s3")
+    ours = [run for run in runs if (run["conf"] or {}).get("uid") == pipeline.settings.uid]
+    assert len(ours) == 2, ours
+    for run in ours:
+        key = summary_key(run["run_after"])
+        summary = json.loads(s3.get_object(Bucket=pipeline.settings.bucket, Key=key)["Body"].read())
+        assert summary["run_id"] == run["dag_run_id"]
+        assert summary["rows"]["pin"] == before_rows["pin"]

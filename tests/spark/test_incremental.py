@@ -4,6 +4,8 @@ silver (the later delivery of a key wins); the tables then equal a full rebuild'
 from __future__ import annotations
 
 import json
+import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +30,18 @@ class Lake:
         self.settings: Settings = load_settings(uid="inc")
         self.next_offset = {t: 0 for t in lake.SILVER}
 
-    def land(self, table: str, records: list[Any], partition: int = 0) -> None:
+    def land(
+        self, table: str, records: list[Any], partition: int = 0, at: datetime | None = None
+    ) -> None:
+        """Land ``records`` as one object, written now or at ``at``."""
         topic = self.settings.topics[table]
         folder = Path(self.settings.lake_uri) / "topics" / topic / f"partition={partition}"
         folder.mkdir(parents=True, exist_ok=True)
         name = landed_object_name(topic, partition, self.next_offset[table])
         lines = [r if isinstance(r, str) else json.dumps(r) for r in records]
         (folder / name).write_text("\n".join(lines) + "\n")
+        if at is not None:
+            os.utime(folder / name, (at.timestamp(), at.timestamp()))
         self.next_offset[table] += len(records)
 
     def tables(self, spark: Any) -> dict[str, list[tuple[Any, ...]]]:
@@ -114,6 +121,47 @@ def test_a_run_reads_only_new_objects_and_its_tables_equal_a_full_rebuild(
 
     assert run(s) == dict.fromkeys(lake.SILVER, 0), "a run with nothing new read something"
     assert lake_.tables(spark) == full
+
+
+def test_a_run_leaves_what_landed_after_it_was_due_to_the_next_run(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake_ = Lake(tmp_path, monkeypatch)
+    s = lake_.settings
+    halves = in_parts(noisy_records(300, seed=7), 2)
+    due = datetime(2026, 1, 2, tzinfo=UTC)
+    for table in lake.SILVER:
+        lake_.land(table, halves[table][0], at=due - timedelta(hours=1))
+        lake_.land(table, halves[table][1], at=due + timedelta(seconds=1))
+
+    def objects(summary: dict[str, dict[str, int]]) -> dict[str, tuple[int, int]]:
+        return {t: (c["objects_read"], c["objects_left_for_later"]) for t, c in summary.items()}
+
+    bound = ["--landed-before", due.isoformat()]
+    assert objects(clean(s, *bound)) == dict.fromkeys(lake.SILVER, (1, 1))
+    when_due = lake_.tables(spark)
+    # The same run again (cleared in Airflow): nothing read, nothing written.
+    assert objects(clean(s, *bound)) == dict.fromkeys(lake.SILVER, (0, 1))
+    assert lake_.tables(spark) == when_due
+
+    assert objects(clean(s)) == dict.fromkeys(lake.SILVER, (1, 0))
+    incremental = lake_.tables(spark)
+    assert all(len(when_due[t]) < len(incremental[t]) for t in lake.SILVER)
+    assert run(s, "--full") == dict.fromkeys(lake.SILVER, 2)
+    assert lake_.tables(spark) == incremental
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [("2026-01-02", "no UTC offset"), ("yesterday", "not an ISO 8601 time")],
+)
+def test_a_due_time_without_an_offset_or_unreadable_is_refused_before_spark_starts(
+    value: str, error: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        job.main(["clean", "--landed-before", value])
+    assert exited.value.code == 2
+    assert error in capsys.readouterr().err
 
 
 def _log_rewritten(spark: Any, s: Settings) -> bool:

@@ -71,6 +71,11 @@ def test_locally_the_spark_steps_run_the_job_module(
     clean_pin = dag.get_task("clean_pin")
     assert type(clean_pin).__name__ == "PythonOperator"
     assert clean_pin.op_kwargs["args"][:3] == ["clean", "--table", "pin"]
+    # A run cleans what had landed when it was due, and its summary is saved under that time.
+    clean_args = clean_pin.op_kwargs["args"]
+    assert "dag_run.run_after" in clean_args[clean_args.index("--landed-before") + 1]
+    due = dag.get_task("publish_run_summary").op_kwargs["due"]
+    assert due == clean_args[clean_args.index("--landed-before") + 1]
     assert "--uid" in dag.get_task("analytics").op_kwargs["args"]
     # With the stack's Spark Connect server, in the task's own process: no process start.
     assert clean_pin.python_callable.__name__ == "run_connected_step"
@@ -87,7 +92,8 @@ def test_with_the_aws_profile_the_dag_runs_the_databricks_batch_job_by_name(
     run = dag.get_task("batch_job")
     assert type(run).__name__ == "DatabricksRunNowOperator"
     assert run.job_name == jobs.batch_job_name(load_settings(profile="aws"))
-    assert set(run.job_parameters) == {jobs.UID_PARAMETER}
+    assert set(run.job_parameters) == {jobs.UID_PARAMETER, jobs.LANDED_BEFORE_PARAMETER}
+    assert "dag_run.run_after" in run.job_parameters[jobs.LANDED_BEFORE_PARAMETER]
     assert run.upstream_task_ids == {"check_landed_data"}
     assert run.downstream_task_ids == {"publish_run_summary"}
     assert not CLEAN & set(dag.task_ids)  # the cleans are the Databricks job's own tasks

@@ -75,7 +75,13 @@ def test_the_batch_job_cleans_the_three_tables_side_by_side_then_computes_gold(
     assert {d["task_key"] for d in by_key["analytics"]["depends_on"]} == cleans
     assert by_key["clean_geo"]["python_wheel_task"]["parameters"][:3] == ["clean", "--table", "geo"]
     assert job["max_concurrent_runs"] == 1 and job["queue"] == {"enabled": True}
-    assert [p["name"] for p in job["parameters"]] == [jobs.UID_PARAMETER]
+    assert [p["name"] for p in job["parameters"]] == [
+        jobs.UID_PARAMETER,
+        jobs.LANDED_BEFORE_PARAMETER,
+    ]
+    # Each clean reads what landed before the time the run was due (none given: everything).
+    clean_args = by_key["clean_pin"]["python_wheel_task"]["parameters"]
+    assert clean_args[clean_args.index("--landed-before") + 1] == jobs.LANDED_BEFORE_REFERENCE
 
 
 def test_the_streaming_job_is_one_continuous_task(built: artifacts.Dist) -> None:
