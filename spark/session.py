@@ -35,6 +35,10 @@ LOCAL_CONF = {
         "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m "
         "-Duser.timezone=UTC"
     ),
+    # A cleaned batch is cached once for its two outputs (silver and quarantine). Compressing the
+    # cache costs more than the cache saves: filling it for 1M pins took 34 s compressed, 22 s
+    # not (measured on 2 cores; the cache is dropped once the batch is written).
+    "spark.sql.inMemoryColumnarStorage.compressed": "false",
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
     "spark.databricks.delta.snapshotPartitions": "2",

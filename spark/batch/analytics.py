@@ -13,8 +13,10 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import LongType
 
-from pinpipe.contract import JOIN_YEARS, POST_YEARS
+from pinpipe.contract import GOLD_TABLES, JOIN_YEARS, POST_YEARS
 from pinpipe.spark.batch import gold_counts
+
+USERS_JOINED = "users_joined_by_year"  # counted from silver user itself
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,14 @@ def gold_tables_of(
 ) -> dict[str, DataFrame]:
     """Every gold table by name, in pipeline-spec order, from the counts of silver's rows, and
     silver user (the distinct users per year are counted from it)."""
+    tables = {**counted_gold_tables(counts, years), USERS_JOINED: users_joined_by_year(user, years)}
+    return {name: tables[name] for name in GOLD_TABLES}
+
+
+def counted_gold_tables(
+    counts: DataFrame, years: YearRanges = YearRanges()
+) -> dict[str, DataFrame]:
+    """The gold tables derived from the counts of silver's rows: all but ``USERS_JOINED``."""
     posts, joins = years.posts, years.joins
     country_category = _of_kind(counts, "country_category", "country", "category", "post_year")
     followers = _of_kind(counts, "followers", "age_group", "join_year", "follower_count")
@@ -108,7 +118,6 @@ def gold_tables_of(
             _of_kind(counts, "age_category", "age_group", "category"), ["age_group"]
         ),
         "median_followers_by_age_group": _median_followers(followers, ["age_group"]),
-        "users_joined_by_year": users_joined_by_year(user, years),
         "median_followers_by_join_year": _median_followers(joined_in_range, ["post_year"]),
         "median_followers_by_age_group_and_join_year": _median_followers(
             joined_in_range, ["age_group", "post_year"]

@@ -37,6 +37,7 @@ from pinpipe.contract import (
 )
 from pinpipe.spark import lake, merge
 from pinpipe.spark.batch import analytics, clean, gold_counts, landed, read_objects
+from pinpipe.spark.batch.analytics import USERS_JOINED
 from pinpipe.spark.schemas import QUARANTINE_SCHEMA, SILVER_SCHEMAS
 from pinpipe.spark.session import get_spark
 
@@ -140,23 +141,29 @@ def run_analytics(
 ) -> dict[str, Any]:
     """The counts gold is derived from, brought up to date with silver (``full``: counted again
     from every row), then the nine gold tables derived from them, written a few at a time: each
-    write is a small job whose time is mostly Delta's commit, so they overlap well."""
+    write is a small job whose time is mostly Delta's commit, so they overlap well. The one
+    table counted from silver user itself is written meanwhile, while the counts are updated."""
     counts_path = lake.gold_counts_path(s)
     silver_paths = {t: lake.table_path(s, t) for t in lake.SILVER}
     exists = not full and lake_files.is_delta_table(s, counts_path)
-    counts = gold_counts.update(spark, counts_path, silver_paths, exists)
-    # Added up once for the nine tables, which each use a few kinds of counts.
-    current = gold_counts.current(spark.read.format("delta").load(counts_path)).persist()
-    try:
-        gold = analytics.gold_tables_of(current, read_table(spark, s, "user"), years)
-        with ThreadPoolExecutor(max_workers=GOLD_WRITERS) as pool:
-            written = pool.map(
-                lambda item: write_table(item[1], lake.table_path(s, item[0])), gold.items()
-            )
-            list(written)  # raises the first failure
-    finally:
-        current.unpersist()
-    return {"tables": len(gold), "counts": counts}
+
+    def write(name: str, df: DataFrame) -> None:
+        write_table(df, lake.table_path(s, name))
+
+    with ThreadPoolExecutor(max_workers=GOLD_WRITERS) as pool:
+        user = read_table(spark, s, "user")
+        written = [pool.submit(write, USERS_JOINED, analytics.users_joined_by_year(user, years))]
+        counts = gold_counts.update(spark, counts_path, silver_paths, exists)
+        # Added up once for the eight tables, which each use a few kinds of counts.
+        current = gold_counts.current(spark.read.format("delta").load(counts_path)).persist()
+        try:
+            gold = analytics.counted_gold_tables(current, years)
+            written += [pool.submit(write, name, df) for name, df in gold.items()]
+            for done in written:
+                done.result()  # raises the first failure
+        finally:
+            current.unpersist()
+    return {"tables": len(gold) + 1, "counts": counts}
 
 
 def locked_tables(step: str, table: str | None) -> list[str]:
