@@ -38,8 +38,10 @@ class Cluster:
 
     def env(self, pipeline: Pipeline) -> dict[str, str]:
         path = [p for p in os.environ["PATH"].split(os.pathsep) if ".venv" not in p]
+        # The checkout's Python, which Spark would otherwise start its Python workers with.
+        checkout = {"VIRTUAL_ENV", "PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON"}
         return {
-            **{k: v for k, v in pipeline.env.items() if k != "VIRTUAL_ENV"},
+            **{k: v for k, v in pipeline.env.items() if k not in checkout},
             "PATH": os.pathsep.join([str(self.bin), *path]),
             # A cluster's Spark is its own: no Connect server.
             "PINPIPE_ENDPOINTS__SPARK_CONNECT": "",
@@ -51,13 +53,22 @@ class Cluster:
         (path,) = (self.dist / "databricks").glob(f"{name}-*.json")
         return dict(json.loads(path.read_text()))
 
-    def run_task(self, pipeline: Pipeline, task: dict[str, Any], *extra: str) -> str:
+    def run_task(
+        self, pipeline: Pipeline, job: dict[str, Any], task: dict[str, Any], *extra: str
+    ) -> str:
         """Run one job task the way Databricks does: the wheel's entry point, with the task's
-        parameters (the job parameter uid set to the test's pipeline user)."""
+        parameters, where the job's parameters are put in as their defaults (uid: the test's
+        pipeline user)."""
         wheel_task = task["python_wheel_task"]
         assert wheel_task["package_name"] == "pinpipe"
-        uid = pipeline.settings.uid
-        args = [a.replace(jobs.UID_REFERENCE, uid) for a in wheel_task["parameters"]]
+        values = {p["name"]: p["default"] for p in job["parameters"]}
+        values[jobs.UID_PARAMETER] = pipeline.settings.uid
+        args = []
+        for arg in wheel_task["parameters"]:
+            for name, value in values.items():
+                arg = arg.replace(f"{{{{job.parameters.{name}}}}}", value)
+            assert "{{" not in arg, f"{task['task_key']}: no value for {arg}"
+            args.append(arg)
         command = [str(self.bin / wheel_task["entry_point"]), *args, *extra]
         done = subprocess.run(
             command,
@@ -119,7 +130,7 @@ def test_the_batch_jobs_tasks_run_from_the_wheel_give_the_reference_gold_tables(
 
     job = cluster.job("pinpipe-batch")
     for task in in_dependency_order(job["tasks"]):
-        cluster.run_task(pipeline, task)
+        cluster.run_task(pipeline, job, task)
 
     want = expected_gold(source)
     for name in lake.GOLD:
@@ -132,8 +143,9 @@ def test_the_streaming_jobs_task_run_from_the_wheel_gives_the_reference_tables(
 ) -> None:
     source = send(pipeline, tmp_path, "stream", rows=120, seed=29)
 
-    (task,) = cluster.job("pinpipe-streaming")["tasks"]
+    job = cluster.job("pinpipe-streaming")
+    (task,) = job["tasks"]
     # The job runs continuously on Databricks; here it stops once it has read everything.
-    out = cluster.run_task(pipeline, task, "--available-now")
+    out = cluster.run_task(pipeline, job, task, "--available-now")
     assert "processed" in out
     assert streaming_rows(pipeline) == expected_silver(source)
