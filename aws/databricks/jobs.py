@@ -19,9 +19,16 @@ BATCH_ENTRY = "pinpipe_batch"
 STREAM_ENTRY = "pinpipe_stream"
 CLUSTER_KEY = "pinpipe"
 UID_PARAMETER = "uid"
-UID_REFERENCE = "{{job.parameters.uid}}"
 LANDED_BEFORE_PARAMETER = "landed_before"  # empty: everything landed so far
-LANDED_BEFORE_REFERENCE = "{{job.parameters.landed_before}}"
+
+
+def parameter_reference(name: str) -> str:
+    """How a task's argument names a job parameter; Databricks puts in its value."""
+    return f"{{{{job.parameters.{name}}}}}"
+
+
+UID_REFERENCE = parameter_reference(UID_PARAMETER)
+LANDED_BEFORE_REFERENCE = parameter_reference(LANDED_BEFORE_PARAMETER)
 
 
 def batch_job_name(s: Settings) -> str:

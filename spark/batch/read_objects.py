@@ -3,10 +3,10 @@ in the lake (``checkpoints/batch/<table>/read-objects.json``), as Auto Loader ke
 stream.
 
 A run lists the topic's objects, reads those not recorded yet, writes silver and quarantine,
-and only then records them. A run of the DAG reads only what had landed when it was due, so what
-a run reads depends on the run, not on when it happened to start: objects that land later are
-left to the next run. A run that crashes in between reads them again in the next one,
-which the merges make harmless: rows equal to the table's are not rewritten.
+and only then records them. A run that crashes in between reads them again in the next one,
+which the merges make harmless: rows equal to the table's are not rewritten. A run of the DAG
+reads only what had landed when it was due, so what a run reads depends on the run, not on when
+it happened to start: objects that land later are left to the next run.
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ class Cluster:
         args = []
         for arg in wheel_task["parameters"]:
             for name, value in values.items():
-                arg = arg.replace(f"{{{{job.parameters.{name}}}}}", value)
+                arg = arg.replace(jobs.parameter_reference(name), value)
             assert "{{" not in arg, f"{task['task_key']}: no value for {arg}"
             args.append(arg)
         command = [str(self.bin / wheel_task["entry_point"]), *args, *extra]
